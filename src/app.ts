@@ -1,0 +1,58 @@
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { getConfig, type ConfigResult } from "./config";
+import { diyalogRoutes } from "./diyalog/routes";
+import { discardBody } from "./http/body";
+import { ApiError, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
+
+/**
+ * The worker's HTTP surface: one place for configuration, the error envelope and the routes.
+ * Built once per isolate for the configured `DIYALOG_BASE_PATH`.
+ */
+
+function health(result: ConfigResult): Response {
+  if (!result.ok) {
+    return failure(503, "config_invalid", `invalid configuration: ${result.problems.join("; ")}`, {
+      status: "config_invalid",
+      problems: result.problems,
+    });
+  }
+  const { config } = result;
+  const auth = config.apiKeys.length > 0 ? "api_keys" : config.allowUnauthenticated ? "unauthenticated" : "not_configured";
+  return success({ status: "ok", upstream: config.upstream, auth });
+}
+
+export function createApp(basePath = ""): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    // Nothing more of an upload is needed once the answer is an error.
+    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
+    if (err instanceof ApiError) return errorResponse(err);
+    console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: err.name, route: c.req.routePath }));
+    return failure(500, "internal_error", "internal error");
+  });
+
+  app.notFound((c) => {
+    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
+    return failure(404, "not_found", "no such route");
+  });
+
+  app.get("/healthz", (c) => health(getConfig(c.env)));
+
+  // Everything else needs a valid configuration; a bad one is named on every answer.
+  app.use(async (c, next) => {
+    const result = getConfig(c.env);
+    if (!result.ok) {
+      throw new ApiError(503, "config_invalid", `invalid configuration: ${result.problems.join("; ")}`, {
+        problems: result.problems,
+      });
+    }
+    c.set("config", result.config);
+    await next();
+  });
+
+  app.route(basePath, diyalogRoutes());
+  app.all("/healthz", methodNotAllowed("GET, HEAD"));
+  return app;
+}

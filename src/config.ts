@@ -1,0 +1,209 @@
+import * as z from "zod/mini";
+
+/**
+ * The worker's configuration, parsed once per isolate from `env` (wrangler vars and secrets).
+ * Every value arrives as a string from `--var` or `wrangler secret`; the schema turns them into
+ * typed values and names the variable when one is wrong.
+ */
+
+const UPSTREAMS = ["simulator", "http", "genesys-cloud", "twilio-taskrouter", "amazon-connect"] as const;
+export type UpstreamName = (typeof UPSTREAMS)[number];
+
+/** A string var: absent or blank is `undefined`; surrounding whitespace is dropped. */
+const text = z.pipe(
+  z.optional(z.union([z.string(), z.number(), z.boolean()])),
+  z.transform((v) => {
+    if (v === undefined) return undefined;
+    const s = String(v).trim();
+    return s === "" ? undefined : s;
+  }),
+);
+
+/** An integer var within bounds, with a default. */
+function integer(defaultValue: number, min: number, max: number) {
+  return z.pipe(
+    text,
+    z.transform((v, ctx) => {
+      if (v === undefined) return defaultValue;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.issues.push({ code: "custom", input: v, message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  );
+}
+
+const flag = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    if (v === undefined || v === "false") return false;
+    if (v === "true") return true;
+    ctx.issues.push({ code: "custom", input: v, message: 'must be "true" or "false"' });
+    return z.NEVER;
+  }),
+);
+
+const list = z.pipe(
+  text,
+  z.transform((v) => (v === undefined ? [] : v.split(",").map((s) => s.trim()).filter((s) => s !== ""))),
+);
+
+const upstream = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    const name = v ?? "simulator";
+    if ((UPSTREAMS as readonly string[]).includes(name)) return name as UpstreamName;
+    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${UPSTREAMS.join(", ")}` });
+    return z.NEVER;
+  }),
+);
+
+/** An http(s) base URL; plain http only for this machine (local fakes and tests). */
+const baseUrl = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(v);
+    } catch {
+      ctx.issues.push({ code: "custom", input: v, message: "must be an absolute URL" });
+      return z.NEVER;
+    }
+    const local = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
+      ctx.issues.push({ code: "custom", input: v, message: "must use https (plain http only for localhost/127.0.0.1)" });
+      return z.NEVER;
+    }
+    if (url.search || url.hash || url.username || url.password) {
+      ctx.issues.push({ code: "custom", input: v, message: "must not carry credentials, a query or a fragment" });
+      return z.NEVER;
+    }
+    return url.origin + url.pathname.replace(/\/+$/, "");
+  }),
+);
+
+/** A secret path prefix such as `/d/6f1c…`: leading slash, no trailing slash, URL-safe segments. */
+const basePath = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    if (v === undefined) return undefined;
+    const p = v.replace(/\/+$/, "");
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p)) {
+      ctx.issues.push({ code: "custom", input: v, message: "must look like /segment[/segment…] with URL-safe characters" });
+      return z.NEVER;
+    }
+    return p;
+  }),
+);
+
+const signingSecrets = z.pipe(
+  list,
+  z.transform((secrets, ctx) => {
+    for (const s of secrets) {
+      if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s)) {
+        ctx.issues.push({ code: "custom", input: "(secret)", message: "each secret must be whsec_ followed by base64" });
+        return z.NEVER;
+      }
+    }
+    return secrets;
+  }),
+);
+
+export const ConfigSchema = z.object({
+  UPSTREAM: upstream,
+  UPSTREAM_URL: baseUrl,
+  UPSTREAM_SIGNING_SECRET: signingSecrets,
+  UPSTREAM_TIMEOUT_MS: integer(5000, 100, 60_000),
+  CREATE_DEADLINE_MS: integer(8000, 100, 120_000),
+  DIYALOG_API_KEYS: list,
+  ALLOW_UNAUTHENTICATED: flag,
+  QUEUE_TIMEOUT_SECONDS: integer(1800, 1, 7 * 86_400),
+  RETENTION_SECONDS: integer(86_400, 0, 365 * 86_400),
+  IDENTITY_NUMBER_ATTRIBUTE: z.pipe(
+    z.optional(z.union([z.string(), z.number(), z.boolean()])),
+    z.transform((v) => (v === undefined ? "identityNumber" : String(v).trim())),
+  ),
+  DIYALOG_BASE_PATH: basePath,
+  PUBLIC_BASE_URL: baseUrl,
+  SIM_AGENTS: integer(2, 0, 100),
+  SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
+  SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
+});
+
+type Parsed = z.infer<typeof ConfigSchema>;
+
+export interface Config {
+  upstream: UpstreamName;
+  upstreamUrl?: string;
+  signingSecrets: string[];
+  upstreamTimeoutMs: number;
+  createDeadlineMs: number;
+  apiKeys: string[];
+  allowUnauthenticated: boolean;
+  queueTimeoutSeconds: number;
+  retentionSeconds: number;
+  identityNumberAttribute: string;
+  basePath?: string;
+  publicBaseUrl?: string;
+  simulator: { agents: number; assignDelayMs: number; handleMs: number };
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+function toConfig(p: Parsed): Config {
+  return {
+    upstream: p.UPSTREAM,
+    upstreamUrl: p.UPSTREAM_URL,
+    signingSecrets: p.UPSTREAM_SIGNING_SECRET,
+    upstreamTimeoutMs: p.UPSTREAM_TIMEOUT_MS,
+    createDeadlineMs: p.CREATE_DEADLINE_MS,
+    apiKeys: p.DIYALOG_API_KEYS,
+    allowUnauthenticated: p.ALLOW_UNAUTHENTICATED,
+    queueTimeoutSeconds: p.QUEUE_TIMEOUT_SECONDS,
+    retentionSeconds: p.RETENTION_SECONDS,
+    identityNumberAttribute: p.IDENTITY_NUMBER_ATTRIBUTE,
+    basePath: p.DIYALOG_BASE_PATH,
+    publicBaseUrl: p.PUBLIC_BASE_URL,
+    simulator: { agents: p.SIM_AGENTS, assignDelayMs: p.SIM_ASSIGN_DELAY_MS, handleMs: p.SIM_HANDLE_MS },
+  };
+}
+
+/** Rules that span several variables. */
+function crossCheck(c: Config): string[] {
+  const problems: string[] = [];
+  if (c.upstream === "http") {
+    if (!c.upstreamUrl) problems.push("UPSTREAM_URL: required when UPSTREAM=http");
+    if (c.signingSecrets.length === 0) problems.push("UPSTREAM_SIGNING_SECRET: required when UPSTREAM=http");
+  }
+  if (c.upstream !== "simulator" && c.upstream !== "http") {
+    problems.push(`UPSTREAM: the ${c.upstream} adapter is not available in this version`);
+  }
+  return problems;
+}
+
+/** Parses `env` into a Config, or lists every problem with the variable it concerns. Never throws. */
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const parsed = z.safeParse(ConfigSchema, env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    return { ok: false, problems };
+  }
+  const config = toConfig(parsed.data);
+  const problems = crossCheck(config);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/** The configuration for this `env`, parsed on first use and then reused for the isolate's life. */
+export function getConfig(env: object): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    cache.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+import * as z from "zod/mini";
+import { ApiError } from "../http/envelope";
+
+/**
+ * Diyalog's create request and its normalisation (design §1 "Create request").
+ * Diyalog has sent three shapes over time; all become one `CreateInteraction`.
+ */
+
+export const LIMITS = {
+  customerIdLength: 128,
+  identityNumberLength: 64,
+  attributes: 50,
+  keyLength: 64,
+  valueLength: 1024,
+} as const;
+
+/** A normalised attribute map: keys like `__proto__` are own data properties, never a prototype. */
+export type Attributes = Record<string, string>;
+
+export interface CreateInteraction {
+  customerId: string;
+  attributes: Attributes;
+  identityNumber?: string;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: "must be a string, number, boolean or null (nested values are not allowed)",
+});
+const attributeObject = z.record(z.string(), scalar, { error: "must be an object" });
+
+/**
+ * The request body as Diyalog sends it. Unknown top-level fields are allowed (Diyalog may add some).
+ * This schema describes the wire shape; `normaliseCreate` applies it and then the limits below.
+ */
+export const CreateInteractionBody = z.looseObject({
+  customerId: z.union([z.string(), z.number()], { error: "is required and must be a string or a non-negative integer" }),
+  attachedData: z.optional(
+    z.nullable(
+      z.union([z.array(attributeObject), attributeObject], { error: "must be an array of objects or an object" }),
+    ),
+  ),
+  identityNumber: z.optional(z.nullable(z.string({ error: "must be a string" }))),
+});
+
+/** `attachedData.2.x` → `attachedData[2].x`, the way a reader writes it. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
+}
+
+// Control characters: C0 and DEL/C1 are refused in customerId; attachedData allows tab.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_EXCEPT_TAB = /[\u0000-\u0008\u000a-\u001f]/;
+
+function invalid(field: string, message: string): ApiError {
+  return new ApiError(400, "validation_failed", `${field}: ${message}`, { field });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function normaliseCustomerId(value: unknown): string {
+  let id: string;
+  if (typeof value === "string") id = value.trim();
+  else if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) id = String(value);
+  else if (value === undefined || value === null) throw invalid("customerId", "is required");
+  else throw invalid("customerId", "must be a string or a non-negative integer");
+  if (id.length === 0) throw invalid("customerId", "must not be empty");
+  if (id.length > LIMITS.customerIdLength) throw invalid("customerId", `must be at most ${LIMITS.customerIdLength} characters`);
+  if (CONTROL.test(id)) throw invalid("customerId", "must not contain control characters");
+  return id;
+}
+
+function normaliseIdentityNumber(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw invalid("identityNumber", "must be a string");
+  if (value.length > LIMITS.identityNumberLength) {
+    throw invalid("identityNumber", `must be at most ${LIMITS.identityNumberLength} characters`);
+  }
+  if (CONTROL.test(value)) throw invalid("identityNumber", "must not contain control characters");
+  return value;
+}
+
+function mergeInto(target: Attributes, source: Record<string, unknown>, field: string): void {
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    const at = `${field}.${key.length > 64 ? key.slice(0, 64) + "…" : key}`;
+    if (value === null) {
+      delete target[key]; // a later null drops an earlier value, like any later key
+      continue;
+    }
+    if (typeof value === "string") target[key] = value;
+    else if (typeof value === "number" && Number.isFinite(value)) target[key] = String(value);
+    else if (typeof value === "boolean") target[key] = String(value);
+    else throw invalid(at, "must be a string, number, boolean or null (nested values are not allowed)");
+  }
+}
+
+function normaliseAttachedData(value: unknown): Attributes {
+  const attributes: Attributes = Object.create(null);
+  if (value === undefined || value === null) return attributes;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      if (!isPlainObject(item)) throw invalid(`attachedData[${i}]`, "must be an object");
+      mergeInto(attributes, item, `attachedData[${i}]`);
+    });
+  } else if (isPlainObject(value)) {
+    mergeInto(attributes, value, "attachedData");
+  } else {
+    throw invalid("attachedData", "must be an array of objects or an object");
+  }
+  const keys = Object.keys(attributes);
+  if (keys.length > LIMITS.attributes) throw invalid("attachedData", `must have at most ${LIMITS.attributes} keys`);
+  for (const key of keys) {
+    if (key.length === 0 || key.length > LIMITS.keyLength) {
+      throw invalid("attachedData", `keys must be 1-${LIMITS.keyLength} characters`);
+    }
+    if (CONTROL_EXCEPT_TAB.test(key)) throw invalid("attachedData", "keys must not contain control characters");
+    const v = attributes[key]!;
+    if (v.length > LIMITS.valueLength) {
+      throw invalid(`attachedData.${key}`, `must be at most ${LIMITS.valueLength} characters`);
+    }
+    if (CONTROL_EXCEPT_TAB.test(v)) throw invalid(`attachedData.${key}`, "must not contain control characters");
+  }
+  return attributes;
+}
+
+/** Turns a parsed JSON body into a `CreateInteraction`, or throws a 400 naming the field. */
+export function normaliseCreate(body: unknown): CreateInteraction {
+  if (!isPlainObject(body)) throw invalid("body", "must be a JSON object");
+  const shape = z.safeParse(CreateInteractionBody, body);
+  if (!shape.success) {
+    // Report the deepest issue: for a union that is the member Diyalog most likely meant.
+    const issue = shape.error.issues[0]!;
+    const nested = issue.code === "invalid_union" ? issue.errors.flat()[0] : undefined;
+    const chosen = nested && nested.path.length > 0 ? { ...nested, path: [...issue.path, ...nested.path] } : issue;
+    throw invalid(fieldName(chosen.path) || "body", chosen.message);
+  }
+  const customerId = normaliseCustomerId(body.customerId);
+  const attributes = normaliseAttachedData(body.attachedData);
+  const identityNumber = normaliseIdentityNumber(body.identityNumber);
+  // Structured clone (Durable Object RPC and storage) refuses null-prototype objects; fromEntries
+  // defines own data properties, so `__proto__` stays a plain key in the copy too.
+  const plain: Attributes = Object.fromEntries(Object.entries(attributes));
+  return identityNumber === undefined
+    ? { customerId, attributes: plain }
+    : { customerId, attributes: plain, identityNumber };
+}

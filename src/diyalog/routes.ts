@@ -1,0 +1,95 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env";
+import { readJson, requireJson } from "../http/body";
+import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
+import { customerStub, interactionStub } from "../interactions/stubs";
+import { interactionView } from "../interactions/view";
+import { authenticate } from "../security/auth";
+import { normaliseCreate } from "./create-request";
+
+/**
+ * Diyalog-facing routes (design §1): create, cancel, read. Order of checks: auth → 415 → 413 →
+ * JSON → validation.
+ */
+
+/** Interaction ids are v4 UUIDs (122 random bits); anything else is unknown without a lookup. */
+const INTERACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function notFound(): ApiError {
+  return new ApiError(404, "not_found", "no such interaction");
+}
+
+function interactionId(raw: string | undefined): string {
+  if (raw === undefined || !INTERACTION_ID.test(raw)) throw notFound();
+  return raw;
+}
+
+/** Every Diyalog route needs a key (per-route, so it never guards /healthz or unknown paths). */
+const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await authenticate(c.req.raw, c.get("config"));
+  await next();
+};
+
+/** Shared by `POST /CreateInteraction` and `POST /v1/interactions`. */
+async function createHandler(c: Context<AppEnv>) {
+  requireJson(c.req.raw);
+  const input = normaliseCreate(await readJson(c.req.raw));
+  const outcome = await customerStub(c.env, input.customerId).create(input);
+  switch (outcome.kind) {
+    case "created":
+      return success({ interactionId: outcome.interactionId });
+    case "failed":
+      return outcome.code === "upstream_rejected"
+        ? failure(502, "upstream_rejected", "the call center's queue refused the interaction", { interactionId: outcome.interactionId })
+        : failure(503, "upstream_unavailable", "the call center's queue did not accept the interaction in time", {
+            interactionId: outcome.interactionId,
+          });
+    case "inactive":
+      throw new Error("a new interaction was reported inactive");
+  }
+}
+
+/** Shared by `DELETE /{id}` and `DELETE /v1/interactions/{id}`. */
+async function cancelHandler(c: Context<AppEnv>) {
+  const id = interactionId(c.req.param("id"));
+  const outcome = await interactionStub(c.env, id).cancel(id);
+  switch (outcome.kind) {
+    case "not_found":
+      throw notFound();
+    case "done":
+      return success({ interactionId: id, state: outcome.state });
+    case "cancelling":
+      return success({ interactionId: id, state: "cancelling" }, 202);
+    case "unconfirmed":
+      return failure(503, "cancel_unconfirmed", "the cancel is recorded but the call center has not confirmed it yet; it keeps being retried", {
+        interactionId: id,
+        state: outcome.state,
+      });
+    case "already_assigned":
+      return failure(409, "already_assigned", "an agent already has this interaction", { interactionId: id, state: "assigned" });
+  }
+}
+
+async function getHandler(c: Context<AppEnv>) {
+  const id = interactionId(c.req.param("id"));
+  const ix = await interactionStub(c.env, id).get(id);
+  if (!ix) throw notFound();
+  return success(interactionView(ix));
+}
+
+/**
+ * The Diyalog routes, mounted at `DIYALOG_BASE_PATH` (or the root). `DELETE` on any single path
+ * segment is a cancel of that id, so it is registered before anything that could claim the path.
+ */
+export function diyalogRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.delete("/:id", requireKey, cancelHandler);
+  routes.post("/CreateInteraction", requireKey, createHandler);
+  routes.all("/CreateInteraction", methodNotAllowed("POST"));
+  routes.post("/v1/interactions", requireKey, createHandler);
+  routes.all("/v1/interactions", methodNotAllowed("POST"));
+  routes.get("/v1/interactions/:id", requireKey, getHandler);
+  routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
+  routes.all("/v1/interactions/:id", methodNotAllowed("GET, HEAD, DELETE"));
+  return routes;
+}

@@ -1,0 +1,28 @@
+import type { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+import { createApp } from "./app";
+import { getConfig } from "./config";
+
+export { InteractionObject } from "./interactions/interaction-object";
+export { CustomerObject } from "./interactions/customer-object";
+export { SimulatorObject } from "./upstreams/simulator";
+
+const apps = new Map<string, Hono<AppEnv>>();
+
+/** The app for this isolate's `DIYALOG_BASE_PATH` (an invalid config gets the root app, which answers 503). */
+function appFor(env: Env): Hono<AppEnv> {
+  const result = getConfig(env);
+  const basePath = result.ok ? (result.config.basePath ?? "") : "";
+  let app = apps.get(basePath);
+  if (!app) {
+    app = createApp(basePath);
+    apps.set(basePath, app);
+  }
+  return app;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    return appFor(env).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

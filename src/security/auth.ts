@@ -1,0 +1,45 @@
+import type { Config } from "../config";
+import { ApiError } from "../http/envelope";
+
+/**
+ * Diyalog's API keys (design §3): `Authorization: Bearer <key>` or `X-API-Key: <key>`, any of the
+ * comma-separated `DIYALOG_API_KEYS` (several keys allow rotation). Fails closed when no key is set
+ * unless `ALLOW_UNAUTHENTICATED=true`.
+ */
+
+const encoder = new TextEncoder();
+
+async function digest(value: string): Promise<ArrayBuffer> {
+  return crypto.subtle.digest("SHA-256", encoder.encode(value));
+}
+
+/** Compares two strings in constant time (hashing first makes the lengths equal). */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([digest(a), digest(b)]);
+  return crypto.subtle.timingSafeEqual(da, db);
+}
+
+/** The key a request presents, if any. */
+export function presentedKey(request: Request): string | undefined {
+  const authorization = request.headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  return request.headers.get("x-api-key")?.trim() || undefined;
+}
+
+/**
+ * Resolves when the request may use the Diyalog routes; throws 401 or 503 otherwise.
+ * Every configured key is compared, so the time taken does not tell which one nearly matched.
+ */
+export async function authenticate(request: Request, config: Config): Promise<void> {
+  if (config.apiKeys.length === 0) {
+    if (config.allowUnauthenticated) return;
+    throw new ApiError(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the API is closed until it is");
+  }
+  const key = presentedKey(request);
+  if (key === undefined) throw new ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or X-API-Key)");
+  const matches = await Promise.all(config.apiKeys.map((k) => constantTimeEqual(k, key)));
+  if (!matches.includes(true)) throw new ApiError(401, "unauthorized", "the API key is not valid");
+}

@@ -1,0 +1,68 @@
+/**
+ * The one interface every upstream implements: dispatch, cancel, and (for upstreams that do not
+ * call back) a poll that tells whether an agent has the interaction. Adapters know HTTP and the
+ * vendor's shapes, nothing about Diyalog.
+ */
+
+export interface DispatchRequest {
+  interactionId: string;
+  customerId: string;
+  attributes: Record<string, string>;
+  identityNumber?: string;
+}
+
+export interface UpstreamRef {
+  interactionId: string;
+  upstreamId: string;
+}
+
+/** Transient trouble: try again later, no sooner than `retryAfterMs` when the upstream said so. */
+export interface Retry {
+  kind: "retry";
+  reason: string;
+  status?: number;
+  retryAfterMs?: number;
+}
+
+export type DispatchResult =
+  | { kind: "accepted"; upstreamId: string }
+  | { kind: "rejected"; reason: string; status?: number }
+  | Retry;
+
+export type CancelResult = { kind: "cancelled" } | { kind: "too_late"; agentId?: string } | Retry;
+
+export type PollResult = { kind: "waiting" } | { kind: "assigned"; agentId?: string } | { kind: "gone" } | Retry;
+
+export interface UpstreamAdapter {
+  readonly name: string;
+  /** True when the upstream asks the proxy before an agent gets the call, so a cancel holds at once. */
+  readonly canVeto: boolean;
+  /** Creates the interaction upstream; must be idempotent per interactionId (key or lookup). */
+  dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult>;
+  cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult>;
+  /** Only for upstreams that never call back: how the proxy learns an agent took the call. */
+  poll?(ref: UpstreamRef, signal: AbortSignal): Promise<PollResult>;
+  readonly pollIntervalMs?: number;
+}
+
+const BASE_DELAY_MS = 200;
+const MAX_DELAY_MS = 30_000;
+
+/**
+ * Full-jitter exponential backoff (a random delay up to base·2^attempt, capped), never sooner than
+ * an upstream's `Retry-After`.
+ */
+export function backoffMs(attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 20));
+  const jittered = Math.floor(random() * ceiling);
+  return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_DELAY_MS * 4));
+}
+
+/** Reads `Retry-After` (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,14 @@
+import type { Config } from "../config";
+import type { UpstreamAdapter } from "./adapter";
+import { simulatorAdapter } from "./simulator";
+
+/** The adapter named by `UPSTREAM`. */
+export function createAdapter(config: Config, env: Env): UpstreamAdapter {
+  switch (config.upstream) {
+    case "simulator":
+      return simulatorAdapter(env);
+    default:
+      // parseConfig refuses adapters this build does not have, so this is unreachable.
+      throw new Error(`upstream ${config.upstream} is not available`);
+  }
+}
