@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { getConfig, type ConfigResult } from "./config";
 import { diyalogRoutes } from "./diyalog/routes";
+import { upstreamRoutes } from "./upstreams/routes";
 import { discardBody } from "./http/body";
 import { ApiError, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
 
@@ -52,6 +53,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     await next();
   });
 
+  app.route("/", upstreamRoutes());
   app.route(basePath, diyalogRoutes());
   app.all("/healthz", methodNotAllowed("GET, HEAD"));
   return app;

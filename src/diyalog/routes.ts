@@ -19,8 +19,12 @@ function notFound(): ApiError {
   return new ApiError(404, "not_found", "no such interaction");
 }
 
+export function isInteractionId(raw: string): boolean {
+  return INTERACTION_ID.test(raw);
+}
+
 function interactionId(raw: string | undefined): string {
-  if (raw === undefined || !INTERACTION_ID.test(raw)) throw notFound();
+  if (raw === undefined || !isInteractionId(raw)) throw notFound();
   return raw;
 }
 

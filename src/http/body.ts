@@ -24,11 +24,11 @@ function tooLarge(limit: number): ApiError {
 }
 
 /**
- * Reads a JSON body of at most `limit` bytes. A declared or streamed size over the limit is refused
- * as soon as it is known (the rest of the upload is cancelled, never buffered); bytes that are not
- * UTF-8 or not JSON are a 400 `invalid_json`.
+ * Reads a body of at most `limit` bytes as UTF-8 text. A declared or streamed size over the limit is
+ * refused as soon as it is known (the rest of the upload is cancelled, never buffered); bytes that
+ * are not UTF-8 are a 400 `invalid_json` (every body this worker reads is JSON).
  */
-export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+export async function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     discardBody(request);
@@ -49,15 +49,23 @@ export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promis
       size += value.byteLength;
     }
   }
-  let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, size));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, size));
   } catch {
     throw new ApiError(400, "invalid_json", "request body is not valid UTF-8");
   }
+}
+
+/** Parses JSON text, or throws 400 `invalid_json`. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     throw new ApiError(400, "invalid_json", "request body is not valid JSON");
   }
+}
+
+/** Reads a JSON body of at most `limit` bytes (see `readText`). */
+export async function readJson(request: Request, limit = MAX_BODY_BYTES): Promise<unknown> {
+  return parseJson(await readText(request, limit));
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CreateInteraction } from "../diyalog/create-request";
-import type { CreateOutcome } from "./interaction-object";
+import type { CreateOutcome } from "./interaction-core";
 import { interactionStub } from "./stubs";
 
 /**

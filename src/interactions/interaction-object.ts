@@ -1,330 +1,69 @@
 import { DurableObject } from "cloudflare:workers";
-import { getConfig, type Config } from "../config";
-import type { CreateInteraction } from "../diyalog/create-request";
-import { backoffMs, type DispatchResult, type UpstreamAdapter } from "../upstreams/adapter";
+import { getConfig } from "../config";
 import { createAdapter } from "../upstreams";
+import type { CreateInteraction } from "../diyalog/create-request";
+import { InteractionCore, type ClaimOutcome, type CancelOutcome, type CreateOutcome, type Host } from "./interaction-core";
+import type { Interaction, State } from "./machine";
 import { customerStub } from "./stubs";
-import {
-  ACTIVE,
-  apply,
-  createInteraction,
-  nextWake,
-  type Context,
-  type Event,
-  type Interaction,
-  type State,
-} from "./machine";
+
+export type { CancelOutcome, ClaimOutcome, CreateOutcome } from "./interaction-core";
 
 /**
- * One Durable Object per interaction: it owns the interaction's state, talks to the upstream and
- * wakes itself with alarms to finish what a crash, an eviction or an unreachable upstream left
- * undone. All decisions are made by the pure machine (`apply`); this class stores the result and
- * carries out the effects.
- *
- * Awaiting the upstream lets other calls interleave, so after every await the code re-reads the
- * current record instead of trusting what it saw before.
+ * One Durable Object per interaction, addressed by its id. A thin shell: it gives the
+ * `InteractionCore` real storage (synchronous SQLite-backed KV), alarms, timers and the configured
+ * upstream adapter, and exposes the core's methods over RPC.
  */
-
-export type CreateOutcome =
-  | { kind: "created"; interactionId: string; state: State }
-  | { kind: "failed"; interactionId: string; code: "upstream_rejected" | "upstream_unavailable" }
-  /** The id is no longer the customer's active call (cancelled, terminal, purged, or unknown). */
-  | { kind: "inactive" };
-
-export type CancelOutcome =
-  | { kind: "not_found" }
-  | { kind: "done"; interactionId: string; state: State }
-  | { kind: "cancelling"; interactionId: string }
-  | { kind: "unconfirmed"; interactionId: string; state: State }
-  | { kind: "already_assigned"; interactionId: string };
-
-export type ClaimOutcome = { proceed: true } | { proceed: false; reason: State | "not_found" };
-
-/** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
-const RESOLVE_ATTEMPTS = 3;
-
-type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class InteractionObject extends DurableObject<Env> {
-  /** `undefined` until read from storage; `null` when there is no interaction. */
-  private record: Interaction | null | undefined;
-  private dispatchRun?: Promise<void>;
-  private cleanupRun?: Promise<void>;
-  private retryAt?: number;
-  private cleanupAttempts = 0;
-  private waiters: Waiter[] = [];
-  private upstreamAdapter?: UpstreamAdapter;
+  private readonly core: InteractionCore;
 
-  private get config(): Config {
-    const result = getConfig(this.env);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const result = getConfig(env);
     if (!result.ok) throw new Error(`configuration invalid: ${result.problems.join("; ")}`);
-    return result.config;
-  }
-
-  private get adapter(): UpstreamAdapter {
-    this.upstreamAdapter ??= createAdapter(this.config, this.env);
-    return this.upstreamAdapter;
-  }
-
-  private context(): Context {
-    const c = this.config;
-    return {
-      now: Date.now(),
-      canVeto: this.adapter.canVeto,
-      queueTimeoutMs: c.queueTimeoutSeconds * 1000,
-      retentionMs: c.retentionSeconds * 1000,
+    const config = result.config;
+    const storage = ctx.storage;
+    const host: Host = {
+      adapter: createAdapter(config, env),
+      settings: {
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        createDeadlineMs: config.createDeadlineMs,
+        queueTimeoutMs: config.queueTimeoutSeconds * 1000,
+        retentionMs: config.retentionSeconds * 1000,
+      },
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      timeout: (ms) => AbortSignal.timeout(ms),
+      load: () => storage.kv.get<Interaction>("interaction"),
+      store: (ix) => storage.kv.put("interaction", ix),
+      deleteAll: () => storage.deleteAll(),
+      setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
+      waitUntil: (work) => ctx.waitUntil(work),
+      releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.interactionId),
     };
+    this.core = new InteractionCore(host);
   }
 
-  private load(): Interaction | null {
-    if (this.record === undefined) this.record = this.ctx.storage.kv.get<Interaction>("interaction") ?? null;
-    return this.record;
+  create(input: CreateInteraction & { interactionId: string; existing: boolean }): Promise<CreateOutcome> {
+    return this.core.create(input);
   }
 
-  /** Stores the record, re-arms the alarm and wakes whoever waits for a change. */
-  private save(ix: Interaction): void {
-    this.record = ix;
-    this.ctx.storage.kv.put("interaction", ix);
-    this.arm();
-    const waiting = this.waiters;
-    this.waiters = waiting.filter((w) => !w.until(ix));
-    for (const w of waiting) if (w.until(ix)) w.wake();
+  cancel(interactionId: string): Promise<CancelOutcome> {
+    return this.core.cancel(interactionId);
   }
 
-  private arm(): void {
-    const ix = this.record;
-    const at = ix ? nextWake(ix, this.retryAt) : undefined;
-    if (at === undefined) void this.ctx.storage.deleteAlarm();
-    else void this.ctx.storage.setAlarm(at);
+  claim(interactionId: string, agentId?: string): ClaimOutcome {
+    return this.core.claim(interactionId, agentId);
   }
 
-  /** Resolves when `until` holds for the current record, or after `ms`. */
-  private waitFor(until: (ix: Interaction | null) => boolean, ms: number): Promise<void> {
-    if (until(this.load())) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter: Waiter = { until, wake: () => (clearTimeout(timer), resolve()) };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
-      }, ms);
-      this.waiters.push(waiter);
-    });
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
+    return this.core.upstreamEvent(interactionId, kind, reason);
   }
 
-  /** Applies an event to the stored record and starts its effects. */
-  private step(event: Event): ReturnType<typeof apply> | undefined {
-    const ix = this.load();
-    if (!ix) return undefined;
-    const outcome = apply(ix, event, this.context());
-    if (outcome.interaction !== ix) this.save(outcome.interaction);
-    for (const effect of outcome.effects) {
-      if (effect.type === "cancel_upstream") this.startCleanup();
-      else this.startDispatch();
-    }
-    return outcome;
+  get(interactionId: string): Interaction | null {
+    return this.core.get(interactionId);
   }
 
-  private startDispatch(): void {
-    if (this.dispatchRun) return;
-    const run = this.dispatchLoop().finally(() => {
-      if (this.dispatchRun === run) this.dispatchRun = undefined;
-    });
-    this.dispatchRun = run;
-    this.ctx.waitUntil(run);
-  }
-
-  private startCleanup(): void {
-    if (this.cleanupRun) return;
-    const run = this.cleanupOnce().finally(() => {
-      if (this.cleanupRun === run) this.cleanupRun = undefined;
-    });
-    this.cleanupRun = run;
-    this.ctx.waitUntil(run);
-  }
-
-  /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
-  private unresolved(ix: Interaction): boolean {
-    if (ix.upstream.id || !ix.upstream.sent) return false;
-    return ix.state === "dispatching" || ix.state === "cancelling" || ix.upstream.cleanup === "pending";
-  }
-
-  /**
-   * Sends the create until the upstream answers for good. While the create is waiting this is
-   * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
-   * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
-   */
-  private async dispatchLoop(): Promise<void> {
-    let attempt = 0;
-    for (;;) {
-      let ix = this.load();
-      if (!ix) return;
-      if (ix.state === "received") ix = this.step({ type: "dispatch_started" })!.interaction;
-      if (!this.unresolved(ix)) return;
-      const now = Date.now();
-      if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
-        this.step({ type: "dispatch_deadline" });
-        attempt = 0;
-        continue;
-      }
-      const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
-      const timeout = Math.max(1, Math.min(this.config.upstreamTimeoutMs, budget));
-      const request = {
-        interactionId: ix.interactionId,
-        customerId: ix.customerId,
-        attributes: ix.attributes,
-        ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
-      };
-      let result: DispatchResult;
-      try {
-        result = await this.adapter.dispatch(request, AbortSignal.timeout(timeout));
-      } catch (err) {
-        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
-      }
-      if (result.kind === "accepted") {
-        this.step({ type: "dispatch_accepted", upstreamId: result.upstreamId });
-        return;
-      }
-      if (result.kind === "rejected") {
-        this.step({ type: "dispatch_rejected", reason: result.reason, ...(result.status ? { status: result.status } : {}) });
-        return;
-      }
-      attempt += 1;
-      const current = this.load();
-      if (!current || !this.unresolved(current)) return;
-      const delay = backoffMs(attempt, result.retryAfterMs);
-      if (current.state === "dispatching") {
-        await sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - Date.now())));
-      } else if (attempt < RESOLVE_ATTEMPTS) {
-        await sleep(delay);
-      } else {
-        this.retryAt = Date.now() + delay;
-        this.arm();
-        return;
-      }
-    }
-  }
-
-  /** One attempt at cancelling the upstream copy; a transient failure is retried by the alarm. */
-  private async cleanupOnce(): Promise<void> {
-    const ix = this.load();
-    if (!ix || !ix.upstream.id) return;
-    if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
-    const ref = { interactionId: ix.interactionId, upstreamId: ix.upstream.id };
-    let result;
-    try {
-      result = await this.adapter.cancel(ref, AbortSignal.timeout(this.config.upstreamTimeoutMs));
-    } catch (err) {
-      result = { kind: "retry" as const, reason: err instanceof Error ? err.name : "error" };
-    }
-    if (result.kind === "cancelled") this.step({ type: "upstream_cancelled" });
-    else if (result.kind === "too_late") this.step({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) });
-    else {
-      this.cleanupAttempts += 1;
-      this.retryAt = Date.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);
-      this.arm();
-      return;
-    }
-    this.cleanupAttempts = 0;
-    this.retryAt = undefined;
-  }
-
-  /** Create (or, with `existing`, look up) the interaction and wait until the upstream accepted it. */
-  async create(input: CreateInteraction & { interactionId: string; existing: boolean }): Promise<CreateOutcome> {
-    let ix = this.load();
-    if (!ix) {
-      if (input.existing) return { kind: "inactive" };
-      const { interactionId, customerId, attributes, identityNumber } = input;
-      ix = createInteraction(
-        identityNumber === undefined ? { interactionId, customerId, attributes } : { interactionId, customerId, attributes, identityNumber },
-        this.adapter.name,
-        Date.now(),
-        this.config.createDeadlineMs,
-      );
-      this.save(ix);
-    } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
-      return { kind: "inactive" };
-    }
-    this.startDispatch();
-    // The loop itself stops at the deadline; the margin only covers a stalled runtime.
-    await this.waitFor((r) => !r || (r.state !== "received" && r.state !== "dispatching"), ix.dispatchDeadline - Date.now() + 1000);
-    const now = this.load();
-    if (!now) return { kind: "inactive" };
-    if (now.state === "failed" || now.state === "expired") {
-      return { kind: "failed", interactionId: now.interactionId, code: now.failure ?? "upstream_unavailable" };
-    }
-    return { kind: "created", interactionId: now.interactionId, state: now.state };
-  }
-
-  /** Diyalog's DELETE: record the cancel first (so the veto holds), then try the upstream once. */
-  async cancel(interactionId: string): Promise<CancelOutcome> {
-    const ix = this.load();
-    if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
-    this.step({ type: "cancel_requested" });
-    const settled = (r: Interaction | null) => !r || (r.state !== "cancelling" && r.upstream.cleanup !== "pending");
-    await this.waitFor(settled, this.config.upstreamTimeoutMs);
-    const now = this.load();
-    if (!now) return { kind: "not_found" };
-    switch (now.state) {
-      case "assigned":
-        return { kind: "already_assigned", interactionId };
-      case "cancelling":
-        return this.adapter.canVeto ? { kind: "cancelling", interactionId } : { kind: "unconfirmed", interactionId, state: now.state };
-      case "failed":
-      case "expired":
-        return now.upstream.cleanup === "pending" && !this.adapter.canVeto
-          ? { kind: "unconfirmed", interactionId, state: now.state }
-          : { kind: "done", interactionId, state: now.state };
-      default:
-        return { kind: "done", interactionId, state: now.state };
-    }
-  }
-
-  /** The upstream asks, right before giving the call to an agent, whether it may. */
-  async claim(interactionId: string, agentId?: string): Promise<ClaimOutcome> {
-    const ix = this.load();
-    if (!ix || ix.interactionId !== interactionId) return { proceed: false, reason: "not_found" };
-    const outcome = this.step(agentId === undefined ? { type: "claim" } : { type: "claim", agentId });
-    return outcome?.claim ?? { proceed: false, reason: ix.state };
-  }
-
-  async get(interactionId: string): Promise<Interaction | null> {
-    const ix = this.load();
-    return ix && ix.interactionId === interactionId ? ix : null;
-  }
-
-  /**
-   * Finishes whatever is due: resumes a dispatch interrupted by a restart, fails it past its
-   * deadline, expires a call nobody took, retries an upstream cancel, and purges stored data after
-   * retention. Safe to run twice or alongside a request.
-   */
-  override async alarm(): Promise<void> {
-    const ix = this.load();
-    if (!ix) return;
-    const now = Date.now();
-    if (this.retryAt !== undefined && this.retryAt <= now) this.retryAt = undefined;
-    if (ix.state === "received" || ix.state === "dispatching") {
-      if (now >= ix.dispatchDeadline && !this.dispatchRun) this.step({ type: "dispatch_deadline" });
-      else this.startDispatch();
-    } else if (ix.state === "queued" && ix.expiresAt !== undefined && now >= ix.expiresAt) {
-      this.step({ type: "queue_timeout" });
-    }
-    const current = this.load()!;
-    if (this.unresolved(current)) this.startDispatch();
-    else if (current.state === "cancelling" || current.upstream.cleanup === "pending") this.startCleanup();
-    else if (current.purgeAt !== undefined && now >= current.purgeAt && current.state !== "queued") {
-      await this.purge(current);
-      return;
-    }
-    await Promise.all([this.dispatchRun, this.cleanupRun]);
-    this.arm();
-  }
-
-  /** Deletes everything stored about the interaction, its customer-index entry first. */
-  private async purge(ix: Interaction): Promise<void> {
-    await customerStub(this.env, ix.customerId).release(ix.interactionId);
-    await this.ctx.storage.deleteAll();
-    this.record = null;
+  override alarm(): Promise<void> {
+    return this.core.alarm();
   }
 }

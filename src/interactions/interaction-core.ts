@@ -1,0 +1,341 @@
+import type { CreateInteraction } from "../diyalog/create-request";
+import { backoffMs, type CancelResult, type DispatchResult, type UpstreamAdapter } from "../upstreams/adapter";
+import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
+
+/**
+ * The behaviour of one interaction's Durable Object, free of the runtime: storage, clock, timers,
+ * alarms and the upstream come from a `Host`, so property tests can run it with an in-memory host,
+ * a seeded scheduler and simulated restarts. All decisions are made by the pure machine (`apply`);
+ * this class stores the result and carries out the effects.
+ *
+ * Awaiting the upstream lets other calls interleave, so after every await the code re-reads the
+ * current record instead of trusting what it saw before.
+ */
+
+export type CreateOutcome =
+  | { kind: "created"; interactionId: string; state: State }
+  | { kind: "failed"; interactionId: string; code: "upstream_rejected" | "upstream_unavailable" }
+  /** The id is no longer the customer's active call (cancelled, terminal, purged, or unknown). */
+  | { kind: "inactive" };
+
+export type CancelOutcome =
+  | { kind: "not_found" }
+  | { kind: "done"; interactionId: string; state: State }
+  | { kind: "cancelling"; interactionId: string }
+  | { kind: "unconfirmed"; interactionId: string; state: State }
+  | { kind: "already_assigned"; interactionId: string };
+
+export type ClaimOutcome = { proceed: true } | { proceed: false; reason: State | "not_found" };
+
+export interface CoreSettings {
+  upstreamTimeoutMs: number;
+  createDeadlineMs: number;
+  queueTimeoutMs: number;
+  retentionMs: number;
+}
+
+/** What the core needs from the runtime. */
+export interface Host {
+  readonly adapter: UpstreamAdapter;
+  readonly settings: CoreSettings;
+  now(): number;
+  /** Resolves after `ms` (a timer). */
+  sleep(ms: number): Promise<void>;
+  /** An abort signal that fires after `ms`. */
+  timeout(ms: number): AbortSignal;
+  load(): Interaction | undefined;
+  store(ix: Interaction): void;
+  /** Deletes everything stored (and the pending alarm). */
+  deleteAll(): Promise<void>;
+  /** Sets, or with `undefined` clears, the single alarm. */
+  setAlarm(at: number | undefined): void;
+  /** Keeps background work alive after the current call returned. */
+  waitUntil(work: Promise<unknown>): void;
+  /** Removes the customer's index entry pointing at this interaction. */
+  releaseCustomer(ix: Interaction): Promise<void>;
+}
+
+/** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
+const RESOLVE_ATTEMPTS = 3;
+
+type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
+
+export class InteractionCore {
+  /** `undefined` until read from storage; `null` when there is no interaction. */
+  private record: Interaction | null | undefined;
+  private dispatchRun: Promise<void> | undefined;
+  private cleanupRun: Promise<void> | undefined;
+  private retryAt: number | undefined;
+  private cleanupAttempts = 0;
+  private waiters: Waiter[] = [];
+
+  constructor(private readonly host: Host) {}
+
+  private context(): Context {
+    const { queueTimeoutMs, retentionMs } = this.host.settings;
+    return { now: this.host.now(), canVeto: this.host.adapter.canVeto, queueTimeoutMs, retentionMs };
+  }
+
+  private load(): Interaction | null {
+    if (this.record === undefined) this.record = this.host.load() ?? null;
+    return this.record;
+  }
+
+  /** Stores the record, re-arms the alarm and wakes whoever waits for a change. */
+  private save(ix: Interaction): void {
+    this.record = ix;
+    this.host.store(ix);
+    this.arm();
+    const waiting = this.waiters;
+    this.waiters = waiting.filter((w) => !w.until(ix));
+    for (const w of waiting) if (w.until(ix)) w.wake();
+  }
+
+  private arm(): void {
+    const ix = this.record;
+    this.host.setAlarm(ix ? nextWake(ix, this.retryAt) : undefined);
+  }
+
+  /** Resolves when `until` holds for the current record, or after `ms`. */
+  private waitFor(until: (ix: Interaction | null) => boolean, ms: number): Promise<void> {
+    if (until(this.load())) return Promise.resolve();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      };
+      const waiter: Waiter = { until, wake: finish };
+      this.waiters.push(waiter);
+      void this.host.sleep(ms).then(finish);
+    });
+  }
+
+  /** Applies an event to the stored record and starts its effects. */
+  private step(event: Event): ReturnType<typeof apply> | undefined {
+    const ix = this.load();
+    if (!ix) return undefined;
+    const outcome = apply(ix, event, this.context());
+    if (outcome.interaction !== ix) this.save(outcome.interaction);
+    for (const effect of outcome.effects) {
+      if (effect.type === "cancel_upstream") this.startCleanup();
+      else this.startDispatch();
+    }
+    return outcome;
+  }
+
+  private startDispatch(): void {
+    if (this.dispatchRun) return;
+    const run = this.dispatchLoop().finally(() => {
+      if (this.dispatchRun === run) this.dispatchRun = undefined;
+    });
+    this.dispatchRun = run;
+    this.host.waitUntil(run);
+  }
+
+  private startCleanup(): void {
+    if (this.cleanupRun) return;
+    const run = this.cleanupOnce().finally(() => {
+      if (this.cleanupRun === run) this.cleanupRun = undefined;
+    });
+    this.cleanupRun = run;
+    this.host.waitUntil(run);
+  }
+
+  /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
+  private unresolved(ix: Interaction): boolean {
+    if (ix.upstream.id || !ix.upstream.sent) return false;
+    return ix.state === "dispatching" || ix.state === "cancelling" || ix.upstream.cleanup === "pending";
+  }
+
+  /**
+   * Sends the create until the upstream answers for good. While the create is waiting this is
+   * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
+   * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
+   */
+  private async dispatchLoop(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      let ix = this.load();
+      if (!ix) return;
+      if (ix.state === "received") ix = this.step({ type: "dispatch_started" })!.interaction;
+      if (!this.unresolved(ix)) return;
+      const now = this.host.now();
+      if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
+        this.step({ type: "dispatch_deadline" });
+        attempt = 0;
+        continue;
+      }
+      const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
+      const timeout = Math.max(1, Math.min(this.host.settings.upstreamTimeoutMs, budget));
+      const request = {
+        interactionId: ix.interactionId,
+        customerId: ix.customerId,
+        attributes: ix.attributes,
+        ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
+      };
+      let result: DispatchResult;
+      try {
+        result = await this.host.adapter.dispatch(request, this.host.timeout(timeout));
+      } catch (err) {
+        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+      }
+      if (result.kind === "accepted") {
+        this.step({ type: "dispatch_accepted", upstreamId: result.upstreamId });
+        return;
+      }
+      if (result.kind === "rejected") {
+        this.step({ type: "dispatch_rejected", reason: result.reason, ...(result.status ? { status: result.status } : {}) });
+        return;
+      }
+      attempt += 1;
+      const current = this.load();
+      if (!current || !this.unresolved(current)) return;
+      const delay = backoffMs(attempt, result.retryAfterMs);
+      if (current.state === "dispatching") {
+        await this.host.sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - this.host.now())));
+      } else if (attempt < RESOLVE_ATTEMPTS) {
+        await this.host.sleep(delay);
+      } else {
+        this.retryAt = this.host.now() + delay;
+        this.arm();
+        return;
+      }
+    }
+  }
+
+  /** One attempt at cancelling the upstream copy; a transient failure is retried by the alarm. */
+  private async cleanupOnce(): Promise<void> {
+    const ix = this.load();
+    if (!ix || !ix.upstream.id) return;
+    if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
+    const ref = { interactionId: ix.interactionId, upstreamId: ix.upstream.id };
+    let result: CancelResult;
+    try {
+      result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
+    } catch (err) {
+      result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+    }
+    if (result.kind === "retry") {
+      this.cleanupAttempts += 1;
+      this.retryAt = this.host.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);
+      this.arm();
+      return;
+    }
+    this.cleanupAttempts = 0;
+    this.retryAt = undefined;
+    if (result.kind === "cancelled") this.step({ type: "upstream_cancelled" });
+    else this.step({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) });
+  }
+
+  /** Create (or, with `existing`, look up) the interaction and wait until the upstream accepted it. */
+  async create(input: CreateInteraction & { interactionId: string; existing: boolean }): Promise<CreateOutcome> {
+    let ix = this.load();
+    if (!ix) {
+      if (input.existing) return { kind: "inactive" };
+      const { interactionId, customerId, attributes, identityNumber } = input;
+      ix = createInteraction(
+        identityNumber === undefined ? { interactionId, customerId, attributes } : { interactionId, customerId, attributes, identityNumber },
+        this.host.adapter.name,
+        this.host.now(),
+        this.host.settings.createDeadlineMs,
+      );
+      this.save(ix);
+    } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
+      return { kind: "inactive" };
+    }
+    this.startDispatch();
+    // The loop itself stops at the deadline; the margin only covers a stalled runtime.
+    await this.waitFor(
+      (r) => !r || (r.state !== "received" && r.state !== "dispatching"),
+      ix.dispatchDeadline - this.host.now() + 1000,
+    );
+    const now = this.load();
+    if (!now) return { kind: "inactive" };
+    if (now.state === "failed" || now.state === "expired") {
+      return { kind: "failed", interactionId: now.interactionId, code: now.failure ?? "upstream_unavailable" };
+    }
+    return { kind: "created", interactionId: now.interactionId, state: now.state };
+  }
+
+  /** Diyalog's DELETE: record the cancel first (so the veto holds), then try the upstream once. */
+  async cancel(interactionId: string): Promise<CancelOutcome> {
+    const ix = this.load();
+    if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
+    this.step({ type: "cancel_requested" });
+    const settled = (r: Interaction | null) => !r || (r.state !== "cancelling" && r.upstream.cleanup !== "pending");
+    await this.waitFor(settled, this.host.settings.upstreamTimeoutMs);
+    const now = this.load();
+    if (!now) return { kind: "not_found" };
+    const canVeto = this.host.adapter.canVeto;
+    switch (now.state) {
+      case "assigned":
+        return { kind: "already_assigned", interactionId };
+      case "cancelling":
+        return canVeto ? { kind: "cancelling", interactionId } : { kind: "unconfirmed", interactionId, state: now.state };
+      case "failed":
+      case "expired":
+        return now.upstream.cleanup === "pending" && !canVeto
+          ? { kind: "unconfirmed", interactionId, state: now.state }
+          : { kind: "done", interactionId, state: now.state };
+      default:
+        return { kind: "done", interactionId, state: now.state };
+    }
+  }
+
+  /** The upstream asks, right before giving the call to an agent, whether it may. */
+  claim(interactionId: string, agentId?: string): ClaimOutcome {
+    const ix = this.load();
+    if (!ix || ix.interactionId !== interactionId) return { proceed: false, reason: "not_found" };
+    const outcome = this.step(agentId === undefined ? { type: "claim" } : { type: "claim", agentId });
+    return outcome?.claim ?? { proceed: false, reason: ix.state };
+  }
+
+  /** A lifecycle event reported by the upstream; answers the resulting state, or null when unknown. */
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
+    const ix = this.load();
+    if (!ix || ix.interactionId !== interactionId) return null;
+    return this.step(reason === undefined ? { type: "upstream_event", kind } : { type: "upstream_event", kind, reason })!.interaction.state;
+  }
+
+  get(interactionId: string): Interaction | null {
+    const ix = this.load();
+    return ix && ix.interactionId === interactionId ? ix : null;
+  }
+
+  /**
+   * Finishes whatever is due: resumes a dispatch interrupted by a restart, fails it past its
+   * deadline, expires a call nobody took, retries an upstream cancel, and purges stored data after
+   * retention. Safe to run twice or alongside a request.
+   */
+  async alarm(): Promise<void> {
+    const ix = this.load();
+    if (!ix) return;
+    const now = this.host.now();
+    if (this.retryAt !== undefined && this.retryAt <= now) this.retryAt = undefined;
+    if (ix.state === "received" || ix.state === "dispatching") {
+      if (now >= ix.dispatchDeadline && !this.dispatchRun) this.step({ type: "dispatch_deadline" });
+      else this.startDispatch();
+    } else if (ix.state === "queued" && ix.expiresAt !== undefined && now >= ix.expiresAt) {
+      this.step({ type: "queue_timeout" });
+    }
+    const current = this.load()!;
+    if (this.unresolved(current)) this.startDispatch();
+    else if (current.state === "cancelling" || current.upstream.cleanup === "pending") this.startCleanup();
+    else if (current.purgeAt !== undefined && now >= current.purgeAt) {
+      await this.purge(current);
+      return;
+    }
+    await Promise.all([this.dispatchRun, this.cleanupRun]);
+    this.arm();
+  }
+
+  /** Deletes everything stored about the interaction, its customer-index entry first. */
+  private async purge(ix: Interaction): Promise<void> {
+    await this.host.releaseCustomer(ix);
+    await this.host.deleteAll();
+    this.record = null;
+  }
+}

@@ -1,0 +1,85 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import * as z from "zod/mini";
+import type { AppEnv } from "../app-env";
+import { parseJson, readText, requireJson } from "../http/body";
+import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
+import { interactionStub } from "../interactions/stubs";
+import { verifyWebhook } from "../security/webhook-signature";
+import { isInteractionId } from "../diyalog/routes";
+
+/**
+ * Upstream → proxy routes of the generic `http` contract (design §2): the claim hook, asked right
+ * before an agent gets a call (the veto), and lifecycle events. Authenticated by Standard Webhooks
+ * signatures, not API keys; absent (404) unless `UPSTREAM=http` with a signing secret.
+ */
+
+const ClaimBody = z.object({ agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))) });
+const EventBody = z.object({
+  type: z.enum(["abandoned", "completed", "failed"]),
+  reason: z.optional(z.string().check(z.maxLength(500))),
+});
+
+const SIGNED_BODY_LIMIT = 4 * 1024;
+
+type Signed = AppEnv & { Variables: AppEnv["Variables"] & { body: unknown; interactionId: string } };
+
+/** The routes exist only for the `http` upstream with a signing secret. */
+const enabled: MiddlewareHandler<Signed> = async (c, next) => {
+  const config = c.get("config");
+  if (config.upstream !== "http" || config.signingSecrets.length === 0) throw new ApiError(404, "not_found", "no such route");
+  await next();
+};
+
+/** Checks that the id is well formed and the signature holds; leaves the parsed body. */
+const verified: MiddlewareHandler<Signed> = async (c, next) => {
+  const config = c.get("config");
+  const id = c.req.param("id");
+  if (id === undefined || !isInteractionId(id)) throw new ApiError(404, "not_found", "no such interaction");
+  const text = await readText(c.req.raw, SIGNED_BODY_LIMIT);
+  const verdict = await verifyWebhook(config.signingSecrets, c.req.raw.headers, text);
+  if (!verdict.ok) throw new ApiError(401, "unauthorized", `webhook signature rejected (${verdict.reason})`);
+  if (text.trim() !== "") requireJson(c.req.raw);
+  c.set("body", text.trim() === "" ? {} : parseJson(text));
+  c.set("interactionId", id);
+  await next();
+};
+
+function parse<T>(schema: z.ZodMiniType<T>, body: unknown): T {
+  const result = z.safeParse(schema, body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.join(".") || "body";
+  throw new ApiError(400, "validation_failed", `${field}: ${issue.message}`, { field });
+}
+
+async function claimHandler(c: Context<Signed>) {
+  const { agentId } = parse(ClaimBody, c.get("body"));
+  const id = c.get("interactionId");
+  const outcome = await interactionStub(c.env, id).claim(id, agentId);
+  if (outcome.proceed) return success({ proceed: true });
+  if (outcome.reason === "not_found") {
+    return failure(404, "not_found", "no such interaction", { proceed: false, reason: "not_found" });
+  }
+  return failure(409, "cancelled", `the interaction may not be given to an agent (it is ${outcome.reason})`, {
+    proceed: false,
+    reason: outcome.reason,
+  });
+}
+
+async function eventHandler(c: Context<Signed>) {
+  const event = parse(EventBody, c.get("body"));
+  const id = c.get("interactionId");
+  const state = await interactionStub(c.env, id).upstreamEvent(id, event.type, event.reason);
+  if (state === null) throw new ApiError(404, "not_found", "no such interaction");
+  return success({ interactionId: id, state });
+}
+
+export function upstreamRoutes(): Hono<Signed> {
+  const routes = new Hono<Signed>();
+  routes.use("/v1/upstream/*", enabled);
+  routes.post("/v1/upstream/interactions/:id/claim", verified, claimHandler);
+  routes.all("/v1/upstream/interactions/:id/claim", methodNotAllowed("POST"));
+  routes.post("/v1/upstream/interactions/:id/events", verified, eventHandler);
+  routes.all("/v1/upstream/interactions/:id/events", methodNotAllowed("POST"));
+  return routes;
+}
