@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Helpers for scripts that run the worker under `wrangler dev` against local fakes (loopback only). */
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Serves a fetch-style handler on 127.0.0.1; a handler that throws makes the connection drop. */
+export async function serve(handler: (request: Request) => Promise<Response>, port = 0): Promise<{ server: Server; url: string }> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+      const request = new Request(`http://127.0.0.1${req.url}`, {
+        method: req.method ?? "GET",
+        headers,
+        ...(body && req.method !== "GET" && req.method !== "HEAD" ? { body } : {}),
+      });
+      handler(request)
+        .then(async (response) => {
+          res.writeHead(response.status, Object.fromEntries(response.headers));
+          res.end(Buffer.from(await response.arrayBuffer()));
+        })
+        .catch(() => req.socket.destroy());
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${bound}` };
+}
+
+export interface DevWorker {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `wrangler dev` for this project with the given vars and state in a fresh folder
+ * (on /dev/shm when present: local storage pays a disk fsync per write otherwise).
+ */
+export async function startWorker(
+  vars: Record<string, string>,
+  options: { config?: string; logLevel?: string; port?: number } = {},
+): Promise<DevWorker> {
+  const port = options.port ?? (await freePort());
+  const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
+  const state = mkdtempSync(join(base, "diyalog-proxy-"));
+  const args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
+  if (options.config) args.push("--config", options.config);
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child: ChildProcess = spawn("npx", args, {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => (output += d));
+  child.stderr?.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        /* already gone */
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    rmSync(state, { recursive: true, force: true });
+  };
+  const started = Date.now();
+  while (Date.now() - started < 60_000) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      return { url, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  await stop();
+  throw new Error(`wrangler dev did not start:\n${output.slice(-2000)}`);
+}
