@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { VENDOR_CONFIG } from "./upstreams/vendor-config";
 
 /**
  * The worker's configuration, parsed once per isolate from `env` (wrangler vars and secrets).
@@ -149,6 +150,8 @@ export interface Config {
   basePath?: string;
   publicBaseUrl?: string;
   simulator: { agents: number; assignDelayMs: number; handleMs: number };
+  /** The selected vendor adapter's own settings (see src/upstreams/vendor-config.ts). */
+  vendor?: unknown;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -171,15 +174,21 @@ function toConfig(p: Parsed): Config {
   };
 }
 
-/** Rules that span several variables. */
-function crossCheck(c: Config): string[] {
+/** Rules that span several variables, and the selected vendor adapter's own variables. */
+function crossCheck(c: Config, env: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (c.upstream === "http") {
     if (!c.upstreamUrl) problems.push("UPSTREAM_URL: required when UPSTREAM=http");
     if (c.signingSecrets.length === 0) problems.push("UPSTREAM_SIGNING_SECRET: required when UPSTREAM=http");
-  }
-  if (c.upstream !== "simulator" && c.upstream !== "http") {
-    problems.push(`UPSTREAM: the ${c.upstream} adapter is not available in this version`);
+  } else if (c.upstream !== "simulator") {
+    const parse = VENDOR_CONFIG[c.upstream];
+    if (!parse) {
+      problems.push(`UPSTREAM: the ${c.upstream} adapter is not available in this version`);
+    } else {
+      const vendor = parse(env);
+      if (vendor.ok) c.vendor = vendor.value;
+      else problems.push(...vendor.problems);
+    }
   }
   return problems;
 }
@@ -192,7 +201,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     return { ok: false, problems };
   }
   const config = toConfig(parsed.data);
-  const problems = crossCheck(config);
+  const problems = crossCheck(config, env);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 

@@ -94,6 +94,5 @@ export function diyalogRoutes(): Hono<AppEnv> {
   routes.all("/v1/interactions", methodNotAllowed("POST"));
   routes.get("/v1/interactions/:id", requireKey, getHandler);
   routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
-  routes.all("/v1/interactions/:id", methodNotAllowed("GET, HEAD, DELETE"));
   return routes;
 }

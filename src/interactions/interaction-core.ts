@@ -1,5 +1,5 @@
 import type { CreateInteraction } from "../diyalog/create-request";
-import { backoffMs, type CancelResult, type DispatchResult, type UpstreamAdapter } from "../upstreams/adapter";
+import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
 import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
 
 /**
@@ -66,6 +66,8 @@ export class InteractionCore {
   private dispatchRun: Promise<void> | undefined;
   private cleanupRun: Promise<void> | undefined;
   private retryAt: number | undefined;
+  private pollAt: number | undefined;
+  private pollRun: Promise<void> | undefined;
   private cleanupAttempts = 0;
   private waiters: Waiter[] = [];
 
@@ -93,7 +95,11 @@ export class InteractionCore {
 
   private arm(): void {
     const ix = this.record;
-    this.host.setAlarm(ix ? nextWake(ix, this.retryAt) : undefined);
+    // A queued call on an upstream that never calls back is looked at every pollIntervalMs.
+    const { poll, pollIntervalMs } = this.host.adapter;
+    if (ix?.state === "queued" && poll && pollIntervalMs !== undefined) this.pollAt ??= this.host.now() + pollIntervalMs;
+    else this.pollAt = undefined;
+    this.host.setAlarm(ix ? nextWake(ix, this.retryAt, this.pollAt) : undefined);
   }
 
   /** Resolves when `until` holds for the current record, or after `ms`. */
@@ -157,10 +163,15 @@ export class InteractionCore {
    */
   private async dispatchLoop(): Promise<void> {
     let attempt = 0;
+    // Only the very first attempt of a fresh interaction is sure that nothing exists upstream yet.
+    let mayExist = true;
     for (;;) {
       let ix = this.load();
       if (!ix) return;
-      if (ix.state === "received") ix = this.step({ type: "dispatch_started" })!.interaction;
+      if (ix.state === "received") {
+        ix = this.step({ type: "dispatch_started" })!.interaction;
+        mayExist = false;
+      }
       if (!this.unresolved(ix)) return;
       const now = this.host.now();
       if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
@@ -175,7 +186,9 @@ export class InteractionCore {
         customerId: ix.customerId,
         attributes: ix.attributes,
         ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
+        mayExist,
       };
+      mayExist = true;
       let result: DispatchResult;
       try {
         result = await this.host.adapter.dispatch(request, this.host.timeout(timeout));
@@ -228,6 +241,36 @@ export class InteractionCore {
     this.retryAt = undefined;
     if (result.kind === "cancelled") this.step({ type: "upstream_cancelled" });
     else this.step({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) });
+  }
+
+  /** Looks at an upstream that never calls back: has an agent taken the call, or is it gone? */
+  private async pollOnce(): Promise<void> {
+    const { adapter, settings } = this.host;
+    const ix = this.load();
+    if (!ix || ix.state !== "queued" || !ix.upstream.id || !adapter.poll) return;
+    let result: PollResult;
+    try {
+      result = await adapter.poll({ interactionId: ix.interactionId, upstreamId: ix.upstream.id }, this.host.timeout(settings.upstreamTimeoutMs));
+    } catch (err) {
+      result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+    }
+    if (result.kind === "assigned") this.step({ type: "assignment_seen", ...(result.agentId ? { agentId: result.agentId } : {}) });
+    else if (result.kind === "gone") this.step({ type: "upstream_event", kind: "failed", reason: "no longer queued upstream" });
+    this.schedulePoll();
+  }
+
+  private schedulePoll(): void {
+    this.pollAt = undefined; // arm() sets the next one while the call is still queued
+    this.arm();
+  }
+
+  private startPoll(): void {
+    if (this.pollRun) return;
+    const run = this.pollOnce().finally(() => {
+      if (this.pollRun === run) this.pollRun = undefined;
+    });
+    this.pollRun = run;
+    this.host.waitUntil(run);
   }
 
   /** Create (or, with `existing`, look up) the interaction and wait until the upstream accepted it. */
@@ -320,6 +363,8 @@ export class InteractionCore {
       else this.startDispatch();
     } else if (ix.state === "queued" && ix.expiresAt !== undefined && now >= ix.expiresAt) {
       this.step({ type: "queue_timeout" });
+    } else if (ix.state === "queued" && this.host.adapter.poll) {
+      if (this.pollAt === undefined || this.pollAt <= now) this.startPoll();
     }
     const current = this.load()!;
     if (this.unresolved(current)) this.startDispatch();
@@ -328,7 +373,7 @@ export class InteractionCore {
       await this.purge(current);
       return;
     }
-    await Promise.all([this.dispatchRun, this.cleanupRun]);
+    await Promise.all([this.dispatchRun, this.cleanupRun, this.pollRun]);
     this.arm();
   }
 

@@ -287,14 +287,18 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
   }
 }
 
-/** When the Durable Object should next wake up for this interaction, if ever. */
-export function nextWake(ix: Interaction, retryAt?: number): number | undefined {
+/**
+ * When the Durable Object should next wake up for this interaction, if ever. `retryAt` is a pending
+ * upstream retry; `pollAt` the next look at an upstream that never calls back (while queued).
+ */
+export function nextWake(ix: Interaction, retryAt?: number, pollAt?: number): number | undefined {
   const times: number[] = [];
   if (ix.state === "received" || ix.state === "dispatching") times.push(ix.dispatchDeadline);
   if (ix.state === "queued" && ix.expiresAt !== undefined) times.push(ix.expiresAt);
   if (retryAt !== undefined && (ix.state === "cancelling" || ix.upstream.cleanup === "pending" || ACTIVE.has(ix.state))) {
     times.push(retryAt);
   }
+  if (pollAt !== undefined && ix.state === "queued") times.push(pollAt);
   if (TERMINAL.has(ix.state) && ix.purgeAt !== undefined) times.push(ix.purgeAt);
   return times.length === 0 ? undefined : Math.min(...times);
 }

@@ -9,6 +9,11 @@ export interface DispatchRequest {
   customerId: string;
   attributes: Record<string, string>;
   identityNumber?: string;
+  /**
+   * True when an earlier attempt may have reached the upstream (a lost answer, a restart): an
+   * upstream without idempotency keys must look the interaction up before creating it again.
+   */
+  mayExist: boolean;
 }
 
 export interface UpstreamRef {

@@ -2,7 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { parseJson, readText, requireJson } from "../http/body";
-import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
+import { ApiError, failure, success } from "../http/envelope";
 import { interactionStub } from "../interactions/stubs";
 import { verifyWebhook } from "../security/webhook-signature";
 import { isInteractionId } from "../diyalog/routes";
@@ -78,8 +78,6 @@ export function upstreamRoutes(): Hono<Signed> {
   const routes = new Hono<Signed>();
   routes.use("/v1/upstream/*", enabled);
   routes.post("/v1/upstream/interactions/:id/claim", verified, claimHandler);
-  routes.all("/v1/upstream/interactions/:id/claim", methodNotAllowed("POST"));
   routes.post("/v1/upstream/interactions/:id/events", verified, eventHandler);
-  routes.all("/v1/upstream/interactions/:id/events", methodNotAllowed("POST"));
   return routes;
 }
