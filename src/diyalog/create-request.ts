@@ -132,7 +132,13 @@ export function normaliseCreate(body: unknown): CreateInteraction {
   if (!shape.success) {
     // Report the deepest issue: for a union that is the member Diyalog most likely meant.
     const issue = shape.error.issues[0]!;
-    const nested = issue.code === "invalid_union" ? issue.errors.flat()[0] : undefined;
+    const nested =
+      issue.code === "invalid_union"
+        ? issue.errors.flat().reduce<(typeof issue.errors)[number][number] | undefined>(
+            (deepest, i) => (deepest === undefined || i.path.length > deepest.path.length ? i : deepest),
+            undefined,
+          )
+        : undefined;
     const chosen = nested && nested.path.length > 0 ? { ...nested, path: [...issue.path, ...nested.path] } : issue;
     throw invalid(fieldName(chosen.path) || "body", chosen.message);
   }

@@ -99,7 +99,11 @@ export class InteractionCore {
     const { poll, pollIntervalMs } = this.host.adapter;
     if (ix?.state === "queued" && poll && pollIntervalMs !== undefined) this.pollAt ??= this.host.now() + pollIntervalMs;
     else this.pollAt = undefined;
-    this.host.setAlarm(ix ? nextWake(ix, this.retryAt, this.pollAt) : undefined);
+    // Upstream work in flight has no retry time yet; if this object dies before it finishes, the
+    // stored alarm must still come back for it.
+    const upstreamWork = ix !== null && ix !== undefined && (ix.state === "cancelling" || ix.upstream.cleanup === "pending");
+    const retryAt = this.retryAt ?? (upstreamWork ? this.host.now() + Math.max(1000, 2 * this.host.settings.upstreamTimeoutMs) : undefined);
+    this.host.setAlarm(ix ? nextWake(ix, retryAt, this.pollAt) : undefined);
   }
 
   /** Resolves when `until` holds for the current record, or after `ms`. */
@@ -320,6 +324,7 @@ export class InteractionCore {
         return canVeto ? { kind: "cancelling", interactionId } : { kind: "unconfirmed", interactionId, state: now.state };
       case "failed":
       case "expired":
+        if (now.upstream.cleanup === "too_late") return { kind: "already_assigned", interactionId };
         return now.upstream.cleanup === "pending" && !canVeto
           ? { kind: "unconfirmed", interactionId, state: now.state }
           : { kind: "done", interactionId, state: now.state };

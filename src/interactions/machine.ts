@@ -47,8 +47,11 @@ export interface UpstreamRecord {
   id?: string;
   /** True once a dispatch request may have left the proxy: something may exist upstream. */
   sent: boolean;
-  /** Set when the upstream copy must still be cancelled (after cancel, failure or expiry). */
-  cleanup?: "pending" | "done";
+  /**
+   * Set when the upstream copy must still be cancelled (after cancel, failure or expiry); `too_late`
+   * when an upstream that cannot veto gave it to an agent before the cancel reached it.
+   */
+  cleanup?: "pending" | "done" | "too_late";
   /** HTTP status of the upstream's last refusal or error, never its body. */
   status?: number;
   agentId?: string;
@@ -60,7 +63,7 @@ export interface Interaction {
   identityNumber?: string;
   attributes: Record<string, string>;
   state: State;
-  /** Bumped on every change; lets code that awaited I/O notice that the world moved. */
+  /** Bumped with every timeline entry (transition or note). */
   version: number;
   createdAt: number;
   /** The create must be accepted upstream by then (CREATE_DEADLINE_MS). */
@@ -246,6 +249,11 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
       if (ix.state === "cancelling" && !ctx.canVeto) {
         return same(withUpstream(transition(ix, "assigned", "an agent took the call before the cancel reached upstream", ctx), { ...agent, cleanup: "done" }));
       }
+      if (ix.upstream.cleanup === "pending" && !ctx.canVeto && ix.state !== "cancelling") {
+        // Failed or expired here, but an agent has it upstream: a later DELETE must say so (409).
+        const next = note(ix, "an agent took the call upstream before it could be withdrawn", ctx);
+        return same(withUpstream(next, { ...agent, cleanup: "too_late" }));
+      }
       if (ix.state === "cancelling" || ix.upstream.cleanup === "pending") {
         // The veto refused every claim, so no agent was granted this call by the proxy.
         const detail = "upstream reports an assignment the proxy never granted";
@@ -262,7 +270,7 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
         const detail = event.agentId ? `agent ${event.agentId} took the call` : "an agent took the call";
         return { ...same(withUpstream(transition(ix, "assigned", detail, ctx), agent)), claim: { proceed: true } };
       }
-      if (ix.state === "assigned" && (event.agentId === undefined || ix.upstream.agentId === event.agentId)) {
+      if (ix.state === "assigned" && ix.upstream.agentId === event.agentId) {
         return { ...same(ix), claim: { proceed: true } };
       }
       if (event.type === "assignment_seen" && ix.state === "cancelling" && !ctx.canVeto) {
