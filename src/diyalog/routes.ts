@@ -4,7 +4,8 @@ import { readJson, requireJson } from "../http/body";
 import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
 import { customerStub, interactionStub } from "../interactions/stubs";
 import { interactionView } from "../interactions/view";
-import { authenticate } from "../security/auth";
+import { authenticate, type Caller } from "../security/auth";
+import { clientIp, enforce } from "../security/rate-limit";
 import { normaliseCreate } from "./create-request";
 
 /**
@@ -28,9 +29,23 @@ function interactionId(raw: string | undefined): string {
   return raw;
 }
 
-/** Every Diyalog route needs a key (per-route, so it never guards /healthz or unknown paths). */
+/**
+ * Every Diyalog route needs a key (per-route, so it never guards /healthz or unknown paths).
+ * A failed authentication counts against the client IP (429 once over, so keys can't be guessed
+ * at speed); a valid key counts against that key's own limit, so one key never throttles another.
+ */
 const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await authenticate(c.req.raw, c.get("config"));
+  let caller: Caller;
+  try {
+    caller = await authenticate(c.req.raw, c.get("config"));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${clientIp(c.req.raw)}`, "with failed authentication from this address");
+    }
+    throw err;
+  }
+  const bucket = caller.kind === "key" ? `key:${caller.id}` : `ip:${clientIp(c.req.raw)}`;
+  await enforce(c.env.KEY_RATE_LIMITER, bucket, "for this API key");
   await next();
 };
 

@@ -29,17 +29,26 @@ export function presentedKey(request: Request): string | undefined {
   return request.headers.get("x-api-key")?.trim() || undefined;
 }
 
+/** Who a request is, for per-key rate limits: a digest of its key (never the key itself). */
+export type Caller = { kind: "key"; id: string } | { kind: "anonymous" };
+
+function hex(buffer: ArrayBuffer, bytes: number): string {
+  return [...new Uint8Array(buffer, 0, bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /**
- * Resolves when the request may use the Diyalog routes; throws 401 or 503 otherwise.
+ * Resolves with the caller when the request may use the Diyalog routes; throws 401 or 503 otherwise.
  * Every configured key is compared, so the time taken does not tell which one nearly matched.
  */
-export async function authenticate(request: Request, config: Config): Promise<void> {
+export async function authenticate(request: Request, config: Config): Promise<Caller> {
   if (config.apiKeys.length === 0) {
-    if (config.allowUnauthenticated) return;
+    if (config.allowUnauthenticated) return { kind: "anonymous" };
     throw new ApiError(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the API is closed until it is");
   }
   const key = presentedKey(request);
   if (key === undefined) throw new ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or X-API-Key)");
-  const matches = await Promise.all(config.apiKeys.map((k) => constantTimeEqual(k, key)));
+  const presented = await digest(key);
+  const matches = await Promise.all(config.apiKeys.map(async (k) => crypto.subtle.timingSafeEqual(await digest(k), presented)));
   if (!matches.includes(true)) throw new ApiError(401, "unauthorized", "the API key is not valid");
+  return { kind: "key", id: hex(presented, 12) };
 }
