@@ -3,8 +3,13 @@ import type { AppEnv } from "./app-env";
 import { getConfig, type ConfigResult } from "./config";
 import { diyalogRoutes } from "./diyalog/routes";
 import { upstreamRoutes } from "./upstreams/routes";
+import { twilioRoutes } from "./upstreams/twilio/routes";
 import { discardBody } from "./http/body";
 import { ApiError, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
+import { log } from "./observability/log";
+
+/** A caller's request id is kept when it is short and plain; anything else gets a fresh one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The worker's HTTP surface: one place for configuration, the error envelope and the routes.
@@ -30,8 +35,27 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     // Nothing more of an upload is needed once the answer is an error.
     if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
     if (err instanceof ApiError) return errorResponse(err);
-    console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: err.name, route: c.req.routePath }));
+    // The error's name only: messages can carry request data.
+    log("error", "unhandled error", { requestId: c.get("requestId"), error: err.name, route: c.req.routePath });
     return failure(500, "internal_error", "internal error");
+  });
+
+  // One log line per request, and an x-request-id on every answer (the caller's, when it sent a sane one).
+  app.use(async (c, next) => {
+    const started = Date.now();
+    const offered = c.req.header("x-request-id");
+    const requestId = offered && REQUEST_ID.test(offered) ? offered : crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    log(c.res.status >= 500 ? "error" : "info", "request", {
+      requestId,
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+      interactionId: c.get("interactionId"),
+    });
   });
 
   app.notFound((c) => {
@@ -53,6 +77,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     await next();
   });
 
+  app.route("/", twilioRoutes()); // before upstreamRoutes, whose /v1/upstream/* guard answers 404 for non-http upstreams
   app.route("/", upstreamRoutes());
   app.route(basePath, diyalogRoutes());
   app.all("/healthz", methodNotAllowed("GET, HEAD"));

@@ -24,8 +24,10 @@ export function isInteractionId(raw: string): boolean {
   return INTERACTION_ID.test(raw);
 }
 
-function interactionId(raw: string | undefined): string {
+function interactionId(c: Context<AppEnv>): string {
+  const raw = c.req.param("id");
   if (raw === undefined || !isInteractionId(raw)) throw notFound();
+  c.set("interactionId", raw);
   return raw;
 }
 
@@ -54,6 +56,7 @@ async function createHandler(c: Context<AppEnv>) {
   requireJson(c.req.raw);
   const input = normaliseCreate(await readJson(c.req.raw));
   const outcome = await customerStub(c.env, input.customerId).create(input);
+  if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
   switch (outcome.kind) {
     case "created":
       return success({ interactionId: outcome.interactionId });
@@ -70,7 +73,7 @@ async function createHandler(c: Context<AppEnv>) {
 
 /** Shared by `DELETE /{id}` and `DELETE /v1/interactions/{id}`. */
 async function cancelHandler(c: Context<AppEnv>) {
-  const id = interactionId(c.req.param("id"));
+  const id = interactionId(c);
   const outcome = await interactionStub(c.env, id).cancel(id);
   switch (outcome.kind) {
     case "not_found":
@@ -90,7 +93,7 @@ async function cancelHandler(c: Context<AppEnv>) {
 }
 
 async function getHandler(c: Context<AppEnv>) {
-  const id = interactionId(c.req.param("id"));
+  const id = interactionId(c);
   const ix = await interactionStub(c.env, id).get(id);
   if (!ix) throw notFound();
   return success(interactionView(ix));

@@ -1,5 +1,6 @@
 import type { CreateInteraction } from "../diyalog/create-request";
 import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
+import { log } from "../observability/log";
 import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
 
 /**
@@ -85,6 +86,17 @@ export class InteractionCore {
 
   /** Stores the record, re-arms the alarm and wakes whoever waits for a change. */
   private save(ix: Interaction): void {
+    const before = this.record;
+    if (before?.state !== ix.state) {
+      log("info", "transition", {
+        interactionId: ix.interactionId,
+        from: before?.state ?? null,
+        to: ix.state,
+        upstream: ix.upstream.adapter,
+        upstreamStatus: ix.upstream.status,
+        detail: ix.timeline[ix.timeline.length - 1]?.detail,
+      });
+    }
     this.record = ix;
     this.host.store(ix);
     this.arm();
@@ -194,11 +206,20 @@ export class InteractionCore {
       };
       mayExist = true;
       let result: DispatchResult;
+      const started = this.host.now();
       try {
         result = await this.host.adapter.dispatch(request, this.host.timeout(timeout));
       } catch (err) {
         result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
       }
+      log(result.kind === "accepted" ? "info" : "warn", "upstream dispatch", {
+        interactionId: ix.interactionId,
+        upstream: this.host.adapter.name,
+        outcome: result.kind,
+        upstreamStatus: result.kind === "accepted" ? undefined : result.status,
+        latencyMs: this.host.now() - started,
+        attempt: attempt + 1,
+      });
       if (result.kind === "accepted") {
         this.step({ type: "dispatch_accepted", upstreamId: result.upstreamId });
         return;
@@ -230,11 +251,19 @@ export class InteractionCore {
     if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
     const ref = { interactionId: ix.interactionId, upstreamId: ix.upstream.id };
     let result: CancelResult;
+    const started = this.host.now();
     try {
       result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
     } catch (err) {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
     }
+    log(result.kind === "retry" ? "warn" : "info", "upstream cancel", {
+      interactionId: ix.interactionId,
+      upstream: this.host.adapter.name,
+      outcome: result.kind,
+      upstreamStatus: result.kind === "retry" ? result.status : undefined,
+      latencyMs: this.host.now() - started,
+    });
     if (result.kind === "retry") {
       this.cleanupAttempts += 1;
       this.retryAt = this.host.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);

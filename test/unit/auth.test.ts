@@ -34,30 +34,30 @@ async function expectUnauthorized(headers: Record<string, string>, cfg: Config =
 
 describe("authenticate: accepted keys", () => {
   it.each(["key-one", "key-two", "key-three"])("Bearer %s", async (key) => {
-    await expect(authenticate(request({ authorization: `Bearer ${key}` }), keys)).resolves.toBeUndefined();
+    await expect(authenticate(request({ authorization: `Bearer ${key}` }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it.each(["key-one", "key-two", "key-three"])("X-API-Key %s", async (key) => {
-    await expect(authenticate(request({ "x-api-key": key }), keys)).resolves.toBeUndefined();
+    await expect(authenticate(request({ "x-api-key": key }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("the Bearer scheme is case-insensitive and surrounding blanks are tolerated", async () => {
     for (const value of ["bearer key-one", "BEARER key-one", "Bearer   key-one", "Bearer\tkey-one", "Bearer key-one  "]) {
-      await expect(authenticate(request({ authorization: value }), keys)).resolves.toBeUndefined();
+      await expect(authenticate(request({ authorization: value }), keys)).resolves.toMatchObject({ kind: "key" });
     }
   });
 
   it("X-API-Key is trimmed", async () => {
-    await expect(authenticate(request({ "x-api-key": "  key-two  " }), keys)).resolves.toBeUndefined();
+    await expect(authenticate(request({ "x-api-key": "  key-two  " }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("a non-Bearer Authorization header falls back to X-API-Key", async () => {
-    await expect(authenticate(request({ authorization: "Basic a2V5LW9uZTo=", "x-api-key": "key-one" }), keys)).resolves.toBeUndefined();
+    await expect(authenticate(request({ authorization: "Basic a2V5LW9uZTo=", "x-api-key": "key-one" }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("a single configured key works", async () => {
     const one = config({ DIYALOG_API_KEYS: "solo" });
-    await expect(authenticate(request({ authorization: "Bearer solo" }), one)).resolves.toBeUndefined();
+    await expect(authenticate(request({ authorization: "Bearer solo" }), one)).resolves.toMatchObject({ kind: "key" });
     await expectUnauthorized({ authorization: "Bearer key-one" }, one);
   });
 });
@@ -126,15 +126,15 @@ describe("authenticate: no keys configured", () => {
 
   it("is open when ALLOW_UNAUTHENTICATED=true", async () => {
     const open = config({ ALLOW_UNAUTHENTICATED: "true" });
-    await expect(authenticate(request(), open)).resolves.toBeUndefined();
-    await expect(authenticate(request({ authorization: "Bearer whatever" }), open)).resolves.toBeUndefined();
+    await expect(authenticate(request(), open)).resolves.toEqual({ kind: "anonymous" });
+    await expect(authenticate(request({ authorization: "Bearer whatever" }), open)).resolves.toEqual({ kind: "anonymous" });
   });
 
   it("ALLOW_UNAUTHENTICATED does not open an API that has keys", async () => {
     const both = config({ ALLOW_UNAUTHENTICATED: "true", DIYALOG_API_KEYS: "k1" });
     await expectUnauthorized({}, both);
     await expectUnauthorized({ authorization: "Bearer k2" }, both);
-    await expect(authenticate(request({ authorization: "Bearer k1" }), both)).resolves.toBeUndefined();
+    await expect(authenticate(request({ authorization: "Bearer k1" }), both)).resolves.toMatchObject({ kind: "key" });
   });
 });
 
@@ -145,6 +145,17 @@ describe("presentedKey", () => {
     expect(presentedKey(request({ authorization: "Basic zzz", "x-api-key": "b" }))).toBe("b");
     expect(presentedKey(request())).toBeUndefined();
     expect(presentedKey(request({ "x-api-key": "" }))).toBeUndefined();
+  });
+});
+
+describe("the caller a valid key identifies", () => {
+  it("is a digest that stays the same per key, differs between keys and never contains the key", async () => {
+    const one = await authenticate(request({ authorization: "Bearer key-one" }), keys);
+    const again = await authenticate(request({ "x-api-key": "key-one" }), keys);
+    const two = await authenticate(request({ authorization: "Bearer key-two" }), keys);
+    expect(one).toEqual(again);
+    expect(one).not.toEqual(two);
+    expect(JSON.stringify(one)).not.toContain("key-one");
   });
 });
 

@@ -1,0 +1,768 @@
+/**
+ * Integration tests of the generic `http` upstream (design §1 create/cancel/guarantee, §2 "http"),
+ * in workerd against the fake upstream of test/fakes/http-upstream.ts (one Node object shared by
+ * the whole "http" project: every test resets it first and all fault tests live in this one file,
+ * whose tests run sequentially).
+ *
+ * The test plays the upstream's agents: it sends signed claims and events to the proxy itself.
+ * Outbound calls of the proxy are observed twice: the fake's own state (records, signed requests
+ * that reached its routes) and a recorder around `fetch` that also sees the attempts the fake
+ * answered with injected 503/429s or that timed out.
+ *
+ * Numbers this file relies on (vitest.config.ts, project "http"): UPSTREAM_TIMEOUT_MS=500,
+ * CREATE_DEADLINE_MS=3000.
+ */
+import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { sign, signedHeaders, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER_SECRET = `whsec_${btoa("a different secret, 32 bytes....")}`;
+const FAKE = "http://127.0.0.1:9";
+const API = { authorization: "Bearer test-key", "content-type": "application/json" };
+const UPSTREAM_TIMEOUT_MS = 500;
+const CREATE_DEADLINE_MS = 3000;
+const LEAK = "upstream-internal-detail";
+const WAIT = { timeout: 15_000, interval: 200 };
+
+// ---------------------------------------------------------------------------------------------
+// Observing the proxy's outbound calls.
+
+interface Attempt {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  signed: boolean;
+  /** HTTP status, or "error" when the fetch threw (timeout/abort/network). */
+  outcome: number | "error";
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Every upstream call (not /__control) made by the worker or its Durable Objects in this file. */
+const attempts: Attempt[] = [];
+
+function headerOf(input: RequestInfo | URL, init: RequestInit | undefined, name: string): string | null {
+  if (init?.headers !== undefined) return new Headers(init.headers).get(name);
+  return input instanceof Request ? input.headers.get(name) : null;
+}
+
+beforeAll(() => {
+  // The http adapter captures `fetch` when an interaction's Durable Object is constructed; every
+  // interaction of this file is created after this point, so all their calls pass through here.
+  const real = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.host !== "127.0.0.1:9" || url.pathname.startsWith("/__control/")) return real(input, init);
+    const entry: Attempt = {
+      method: init?.method ?? (input instanceof Request ? input.method : "GET"),
+      path: url.pathname,
+      idempotencyKey: headerOf(input, init, "idempotency-key"),
+      signed: ["webhook-id", "webhook-timestamp", "webhook-signature"].every((h) => headerOf(input, init, h) !== null),
+      outcome: "error",
+      startedAt: Date.now(),
+      endedAt: 0,
+    };
+    attempts.push(entry);
+    try {
+      const response = await real(input, init);
+      entry.outcome = response.status;
+      return response;
+    } finally {
+      entry.endedAt = Date.now();
+    }
+  });
+});
+
+afterAll(() => {
+  vi.restoreAllMocks();
+});
+
+function createAttempts(interactionId: string): Attempt[] {
+  return attempts.filter((a) => a.method === "POST" && a.path === "/interactions" && a.idempotencyKey === interactionId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fake upstream.
+
+interface FakeState {
+  records: UpstreamRecord[];
+  requests: { method: string; path: string; idempotencyKey?: string }[];
+  unsigned: number;
+}
+
+async function control(path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${FAKE}/__control/${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+const resetFake = () => control("reset", {});
+const setFaults = (faults: Faults) => control("faults", faults);
+const fakeState = () => control("state") as Promise<FakeState>;
+
+async function recordsOf(interactionId: string): Promise<UpstreamRecord[]> {
+  return (await fakeState()).records.filter((r) => r.interactionId === interactionId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the proxy; every answer must be a JSON envelope whose `success` agrees with the status.
+
+interface Answer {
+  status: number;
+  body: { success: boolean; errorMessage: string | null; errorCode?: string; result: any };
+  text: string;
+}
+
+/** The text of every proxy answer of this file, for the "no upstream body leaks" check. */
+const answers: string[] = [];
+
+async function proxy(path: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await exports.default.fetch(`http://proxy${path}`, init);
+  const text = await res.text();
+  answers.push(text);
+  expect(res.headers.get("content-type") ?? "").toMatch(/^application\/json/);
+  let body: Answer["body"];
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`not JSON (HTTP ${res.status}): ${text.slice(0, 200)}`);
+  }
+  expect(body).toHaveProperty("success");
+  expect(body).toHaveProperty("errorMessage");
+  expect(body).toHaveProperty("result");
+  expect(body.success, `HTTP ${res.status} with success=${body.success}: ${text}`).toBe(res.status >= 200 && res.status < 300);
+  if (body.success) {
+    expect(body.errorMessage).toBeNull();
+  } else {
+    expect(typeof body.errorMessage).toBe("string");
+    expect(typeof body.errorCode).toBe("string");
+  }
+  return { status: res.status, body, text };
+}
+
+function create(customerId: string, extra: Record<string, unknown> = {}): Promise<Answer> {
+  return proxy("/CreateInteraction", { method: "POST", headers: API, body: JSON.stringify({ customerId, ...extra }) });
+}
+
+const cancel = (id: string) => proxy(`/${id}`, { method: "DELETE", headers: API });
+const read = (id: string) => proxy(`/v1/interactions/${id}`, { headers: API });
+
+async function signedPost(path: string, payload: unknown, secret = SECRET): Promise<Answer> {
+  const body = JSON.stringify(payload);
+  return proxy(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(await signedHeaders(secret, body)) },
+    body,
+  });
+}
+
+const claim = (id: string, agentId?: string) =>
+  signedPost(`/v1/upstream/interactions/${id}/claim`, agentId === undefined ? {} : { agentId });
+const event = (id: string, payload: unknown) => signedPost(`/v1/upstream/interactions/${id}/events`, payload);
+
+/** Unique customer ids: the per-customer index lives in Durable Objects that outlive a test. */
+let customerSeq = 0;
+function customer(label: string): string {
+  customerSeq += 1;
+  return `http-${label}-${customerSeq}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+function interactionObject(id: string) {
+  return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(id));
+}
+
+/** The id of the customer's latest interaction, read from its index object (known before the create answers). */
+async function latestInteractionOf(customerId: string): Promise<string> {
+  const stub = env.CUSTOMERS.get(env.CUSTOMERS.idFromName(`customer:${customerId}`));
+  let id: string | undefined;
+  await vi.waitFor(async () => {
+    id = await runInDurableObject(stub, (_instance, state) => state.storage.kv.get<string>("latest"));
+    expect(id).toBeDefined();
+  }, WAIT);
+  return id!;
+}
+
+/** Waits until `check` passes, running the interaction's alarm between tries (retries ride on alarms). */
+async function settle(id: string, check: () => Promise<void>): Promise<void> {
+  await vi.waitFor(async () => {
+    await runDurableObjectAlarm(interactionObject(id));
+    await check();
+  }, WAIT);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeEach(async () => {
+  await resetFake();
+});
+
+// =============================================================================================
+
+describe("create against the http upstream", () => {
+  it("happy path: one signed POST with the Idempotency-Key, then queued with the upstream id", async () => {
+    const customerId = customer("happy");
+    const started = attempts.length;
+    const res = await create(customerId, {
+      attachedData: [{ TRX: "Diyalog" }, { PrimaryProjectManagerId: "123456" }, { SecondaryProjectManagerId: "654321" }],
+      identityNumber: "12345678901",
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ success: true, errorMessage: null, result: { interactionId: expect.any(String) } });
+    const id: string = res.body.result.interactionId;
+
+    const state = await fakeState();
+    expect(state.unsigned).toBe(0);
+    expect(state.requests).toEqual([{ method: "POST", path: "/interactions", idempotencyKey: id }]);
+    const mine = attempts.slice(started).filter((a) => a.idempotencyKey === id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.signed).toBe(true);
+    const records = state.records.filter((r) => r.interactionId === id);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.body).toEqual({
+      interactionId: id,
+      customerId,
+      attributes: { TRX: "Diyalog", PrimaryProjectManagerId: "123456", SecondaryProjectManagerId: "654321" },
+      identityNumber: "12345678901",
+    });
+
+    const view = await read(id);
+    expect(view.status).toBe(200);
+    expect(view.body.result.state).toBe("queued");
+    expect(view.body.result.upstream).toMatchObject({ adapter: "http", id: records[0]!.id });
+    expect(view.body.result.identityNumber).toBe("*********01");
+    expect(view.text).not.toContain(customerId);
+    expect(view.text).not.toContain("12345678901");
+    expect(view.body.result.timeline.map((t: { state: string }) => t.state)).toEqual(["received", "dispatching", "queued"]);
+
+    // Diyalog's retry / double tap: same id, nothing new dispatched.
+    const again = await create(customerId, { attachedData: [{ TRX: "Diyalog" }] });
+    expect(again.status).toBe(200);
+    expect(again.body.result.interactionId).toBe(id);
+    expect((await fakeState()).requests).toHaveLength(1);
+  });
+
+  it("retries injected 503s and still succeeds within CREATE_DEADLINE_MS with one upstream record", async () => {
+    const customerId = customer("503");
+    await setFaults({ error503: 1 });
+    const t0 = Date.now();
+    const pending = create(customerId);
+    const id = await latestInteractionOf(customerId);
+    // Let the proxy meet the outage at least twice before the upstream recovers.
+    await vi.waitFor(() => expect(createAttempts(id).filter((a) => a.outcome === 503).length).toBeGreaterThanOrEqual(2), WAIT);
+    await setFaults({});
+    const res = await pending;
+    const elapsed = Date.now() - t0;
+
+    expect(res.status).toBe(200);
+    expect(res.body.result.interactionId).toBe(id);
+    expect(elapsed).toBeLessThan(CREATE_DEADLINE_MS + 500);
+    const tries = createAttempts(id);
+    expect(tries.length).toBeGreaterThanOrEqual(3);
+    expect(tries.every((a) => a.signed)).toBe(true);
+    expect(tries.at(-1)!.outcome).toBe(201);
+    const records = await recordsOf(id);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.state).toBe("queued");
+    const view = await read(id);
+    expect(view.body.result).toMatchObject({ state: "queued", upstream: { id: records[0]!.id } });
+  });
+
+  it("honours 429 + Retry-After and then succeeds within the deadline", async () => {
+    const customerId = customer("429");
+    await setFaults({ rateLimit: 1, retryAfterSeconds: 1 });
+    const pending = create(customerId);
+    const id = await latestInteractionOf(customerId);
+    await vi.waitFor(() => expect(createAttempts(id).some((a) => a.outcome === 429)).toBe(true), WAIT);
+    await setFaults({});
+    const res = await pending;
+
+    expect(res.status).toBe(200);
+    expect(res.body.result.interactionId).toBe(id);
+    const tries = createAttempts(id);
+    const first429 = tries.findIndex((a) => a.outcome === 429);
+    const next = tries[first429 + 1];
+    expect(next, "the 429 was never retried").toBeDefined();
+    // Full jitter alone would retry within 400 ms; Retry-After: 1 says not before one second.
+    expect(next!.startedAt - tries[first429]!.endedAt).toBeGreaterThanOrEqual(950);
+    expect(tries.at(-1)!.outcome).toBe(201);
+    expect(tries.at(-1)!.endedAt - tries[0]!.startedAt).toBeLessThan(CREATE_DEADLINE_MS);
+    expect(await recordsOf(id)).toHaveLength(1);
+    expect((await read(id)).body.result.state).toBe("queued");
+  });
+
+  it("a lost response is retried with the same Idempotency-Key and creates nothing twice", async () => {
+    const customerId = customer("drop");
+    await setFaults({ drop: 1 });
+    const pending = create(customerId, { attachedData: { TRX: "Diyalog" } });
+    const id = await latestInteractionOf(customerId);
+    // The first create reached the fake and was carried out; its answer is lost.
+    await vi.waitFor(async () => {
+      expect((await fakeState()).requests.filter((r) => r.idempotencyKey === id).length).toBeGreaterThanOrEqual(1);
+    }, WAIT);
+    await setFaults({});
+    const res = await pending;
+
+    expect(res.status).toBe(200);
+    expect(res.body.result.interactionId).toBe(id);
+    const state = await fakeState();
+    const posts = state.requests.filter((r) => r.method === "POST");
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(posts.every((r) => r.idempotencyKey === id)).toBe(true);
+    expect(state.unsigned).toBe(0);
+    const records = state.records.filter((r) => r.interactionId === id);
+    expect(records).toHaveLength(1);
+    expect(state.records).toHaveLength(1);
+    const view = await read(id);
+    expect(view.body.result).toMatchObject({ state: "queued", upstream: { id: records[0]!.id } });
+  });
+
+  it("upstream down for the whole deadline → 503 upstream_unavailable, failed, and cleaned up upstream after recovery", async () => {
+    const customerId = customer("down");
+    await setFaults({ error503: 1 });
+    const t0 = Date.now();
+    // A repeat create while the first is dispatching waits for, and returns, the same outcome.
+    const [res, repeat] = await Promise.all([create(customerId), sleep(100).then(() => create(customerId))]);
+    const elapsed = Date.now() - t0;
+
+    expect(res.status).toBe(503);
+    expect(res.body.errorCode).toBe("upstream_unavailable");
+    const id: string = res.body.result.interactionId;
+    expect(id).toEqual(expect.any(String));
+    expect(repeat.status).toBe(503);
+    expect(repeat.body.errorCode).toBe("upstream_unavailable");
+    expect(repeat.body.result.interactionId).toBe(id);
+    expect(elapsed).toBeGreaterThanOrEqual(CREATE_DEADLINE_MS - 100);
+    expect(elapsed).toBeLessThan(CREATE_DEADLINE_MS + 1500);
+    expect(createAttempts(id).length).toBeGreaterThanOrEqual(2);
+
+    const view = await read(id);
+    expect(view.body.result.state).toBe("failed");
+    expect(view.body.result.upstream.cleanup).toBe("pending");
+    // Cancelling a failed create succeeds at once: the veto holds whatever the upstream may hold.
+    const del = await cancel(id);
+    expect(del.status).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: id, state: "failed" });
+
+    // The upstream recovers: whatever it may hold for this id is cancelled, never left queued.
+    await setFaults({});
+    await settle(id, async () => {
+      const v = await read(id);
+      expect(v.body.result.state).toBe("failed");
+      expect(v.body.result.upstream.cleanup).toBe("done");
+    });
+    const records = await recordsOf(id);
+    expect(records.length).toBeLessThanOrEqual(1);
+    for (const r of records) expect(r.state).toBe("cancelled");
+    // A failed create is vetoed too.
+    const late = await claim(id, "agent-late");
+    expect(late.status).toBe(409);
+    expect(late.body.result).toEqual({ proceed: false, reason: "failed" });
+
+    // After a terminal state, a new create makes a new interaction.
+    const fresh = await create(customerId);
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.result.interactionId).not.toBe(id);
+  });
+
+  it("upstream timing out for the whole deadline → 503, and the copy it created meanwhile is cancelled", async () => {
+    const customerId = customer("slow");
+    await setFaults({ delayMs: UPSTREAM_TIMEOUT_MS + 300 });
+    const res = await create(customerId);
+
+    expect(res.status).toBe(503);
+    expect(res.body.errorCode).toBe("upstream_unavailable");
+    const id: string = res.body.result.interactionId;
+    const tries = createAttempts(id);
+    expect(tries.length).toBeGreaterThanOrEqual(2);
+    expect(tries.every((a) => a.outcome === "error")).toBe(true);
+    expect((await read(id)).body.result.state).toBe("failed");
+
+    // The fake carried the requests out after the proxy gave up: one record, still queued.
+    await vi.waitFor(async () => expect(await recordsOf(id)).toHaveLength(1), WAIT);
+    expect((await recordsOf(id))[0]!.state).toBe("queued");
+
+    await setFaults({});
+    await settle(id, async () => {
+      const records = await recordsOf(id);
+      expect(records).toHaveLength(1);
+      expect(records[0]!.state).toBe("cancelled");
+    });
+    const state = await fakeState();
+    const upstreamId = state.records.find((r) => r.interactionId === id)!.id;
+    expect(state.unsigned).toBe(0);
+    expect(state.requests.some((r) => r.method === "DELETE" && r.path === `/interactions/${upstreamId}`)).toBe(true);
+    await settle(id, async () => expect((await read(id)).body.result.upstream.cleanup).toBe("done"));
+    expect((await read(id)).body.result.state).toBe("failed");
+    expect((await claim(id, "agent-late")).status).toBe(409);
+  });
+
+  it("permanent refusal (422) → 502 upstream_rejected, failed with upstream.status, no upstream body leaks", async () => {
+    const customerId = customer("reject");
+    await setFaults({ rejectCreatesWith: 422 });
+    const res = await create(customerId);
+
+    expect(res.status).toBe(502);
+    expect(res.body.errorCode).toBe("upstream_rejected");
+    const id: string = res.body.result.interactionId;
+    expect(createAttempts(id)).toHaveLength(1); // a 4xx is not retried
+    expect((await fakeState()).requests).toHaveLength(1);
+
+    const view = await read(id);
+    expect(view.body.result.state).toBe("failed");
+    expect(view.body.result.upstream.status).toBe(422);
+    expect(await recordsOf(id)).toHaveLength(0);
+    expect(view.body.result.upstream.cleanup).toBe("done"); // a refusal means the upstream holds nothing
+
+    // Repeat create for the same customer after a terminal failure: a new attempt, same refusal.
+    const again = await create(customerId);
+    expect(again.status).toBe(502);
+    expect(again.body.result.interactionId).not.toBe(id);
+
+    const cancelled = await cancel(id);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.result).toMatchObject({ interactionId: id, state: "failed" });
+    for (const text of [res.text, view.text, again.text, cancelled.text]) expect(text).not.toContain(LEAK);
+  });
+});
+
+describe("cancel against the http upstream", () => {
+  it("cancel while queued → 200 cancelled, signed DELETE upstream; a later claim is vetoed", async () => {
+    const res = await create(customer("cancel"));
+    expect(res.status).toBe(200);
+    const id: string = res.body.result.interactionId;
+    const [record] = await recordsOf(id);
+
+    const del = await cancel(id);
+    expect(del.status).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: id, state: "cancelled" });
+    const state = await fakeState();
+    expect(state.records.find((r) => r.id === record!.id)!.state).toBe("cancelled");
+    expect(state.requests).toContainEqual({ method: "DELETE", path: `/interactions/${record!.id}` });
+    expect(state.unsigned).toBe(0);
+    expect(attempts.some((a) => a.method === "DELETE" && a.path === `/interactions/${record!.id}` && a.signed)).toBe(true);
+
+    const c = await claim(id, "agent-1");
+    expect(c.status).toBe(409);
+    expect(c.body.errorCode).toBe("cancelled");
+    expect(c.body.result).toEqual({ proceed: false, reason: "cancelled" });
+
+    // Idempotent.
+    const again = await cancel(id);
+    expect(again.status).toBe(200);
+    expect(again.body.result).toEqual({ interactionId: id, state: "cancelled" });
+    expect((await read(id)).body.result.state).toBe("cancelled");
+  });
+
+  it("cancel while the upstream is unreachable → 202 cancelling, veto holds, cancelled after recovery", async () => {
+    const res = await create(customer("cancel-down"));
+    expect(res.status).toBe(200);
+    const id: string = res.body.result.interactionId;
+    const [record] = await recordsOf(id);
+    await setFaults({ error503: 1 });
+
+    const t0 = Date.now();
+    const del = await cancel(id);
+    expect(Date.now() - t0).toBeLessThan(UPSTREAM_TIMEOUT_MS + 1000);
+    expect(del.status).toBe(202);
+    expect(del.body.success).toBe(true);
+    expect(del.body.result).toEqual({ interactionId: id, state: "cancelling" });
+    expect(attempts.some((a) => a.method === "DELETE" && a.path === `/interactions/${record!.id}` && a.outcome === 503)).toBe(true);
+
+    const c = await claim(id, "agent-1");
+    expect(c.status).toBe(409);
+    expect(c.body.errorCode).toBe("cancelled");
+    expect(c.body.result).toEqual({ proceed: false, reason: "cancelling" });
+    expect((await fakeState()).records.find((r) => r.id === record!.id)!.state).toBe("queued");
+    // The retry rides on the Durable Object's alarm (nothing else is pending in "cancelling").
+    const alarmAt = await runInDurableObject(interactionObject(id), (_instance, state) => state.storage.getAlarm());
+    expect(alarmAt).not.toBeNull();
+    expect(alarmAt!).toBeLessThan(Date.now() + 60_000);
+
+    // Recovery without any help from the test: the real alarm retries the DELETE.
+    await setFaults({});
+    await vi.waitFor(async () => {
+      expect((await fakeState()).records.find((r) => r.id === record!.id)!.state).toBe("cancelled");
+      expect((await read(id)).body.result.state).toBe("cancelled");
+    }, WAIT);
+    const again = await cancel(id);
+    expect(again.status).toBe(200);
+    expect(again.body.result).toEqual({ interactionId: id, state: "cancelled" });
+    expect((await claim(id, "agent-1")).status).toBe(409);
+  });
+
+  it("claim before cancel: proceed; cancel → 409 already_assigned; same agent again → 200; another agent → 409", async () => {
+    const res = await create(customer("assigned"));
+    const id: string = res.body.result.interactionId;
+    const [record] = await recordsOf(id);
+
+    const first = await claim(id, "agent-7");
+    expect(first.status).toBe(200);
+    expect(first.body.result).toEqual({ proceed: true });
+    const view = await read(id);
+    expect(view.body.result.state).toBe("assigned");
+    expect(view.body.result.upstream.agentId).toBe("agent-7");
+
+    const del = await cancel(id);
+    expect(del.status).toBe(409);
+    expect(del.body.errorCode).toBe("already_assigned");
+    expect((await fakeState()).requests.some((r) => r.method === "DELETE" && r.path === `/interactions/${record!.id}`)).toBe(false);
+    expect((await fakeState()).records.find((r) => r.id === record!.id)!.state).not.toBe("cancelled");
+
+    const repeat = await claim(id, "agent-7");
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.result).toEqual({ proceed: true });
+
+    const other = await claim(id, "agent-8");
+    expect(other.status).toBe(409);
+    expect(other.body.errorCode).toBe("cancelled");
+    expect(other.body.result).toEqual({ proceed: false, reason: "assigned" });
+    // A claim naming no agent is not "the same agent's granted claim" either.
+    const anonymous = await claim(id);
+    expect(anonymous.status).toBe(409);
+    expect(anonymous.body.result).toEqual({ proceed: false, reason: "assigned" });
+    expect((await read(id)).body.result.upstream.agentId).toBe("agent-7");
+  });
+
+  it("a claim while the create is still dispatching proceeds (fast upstream), and then the cancel is refused", async () => {
+    const customerId = customer("race-claim");
+    await setFaults({ delayMs: 300 });
+    const pending = create(customerId);
+    const id = await latestInteractionOf(customerId);
+    await vi.waitFor(() => expect(createAttempts(id).length).toBeGreaterThanOrEqual(1), WAIT);
+
+    const c = await claim(id, "agent-fast");
+    expect(c.status).toBe(200);
+    expect(c.body.result).toEqual({ proceed: true });
+    const del = await cancel(id);
+    expect(del.status).toBe(409);
+    expect(del.body.errorCode).toBe("already_assigned");
+
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.body.result.interactionId).toBe(id);
+    const view = await read(id);
+    expect(view.body.result.state).toBe("assigned");
+    await vi.waitFor(async () => expect((await read(id)).body.result.upstream.id).toBeDefined(), WAIT);
+  });
+
+  it("a cancel during the dispatch holds: the claim is vetoed and the late upstream copy is cancelled", async () => {
+    const customerId = customer("race-cancel");
+    await setFaults({ delayMs: 300 });
+    const pending = create(customerId);
+    const id = await latestInteractionOf(customerId);
+    await vi.waitFor(() => expect(createAttempts(id).length).toBeGreaterThanOrEqual(1), WAIT);
+
+    const del = await cancel(id);
+    expect([200, 202]).toContain(del.status);
+    expect(del.body.success).toBe(true);
+    expect(["cancelling", "cancelled"]).toContain(del.body.result.state);
+
+    const c = await claim(id, "agent-1");
+    expect(c.status).toBe(409);
+    expect(c.body.result.proceed).toBe(false);
+    await pending;
+
+    await settle(id, async () => {
+      expect((await read(id)).body.result.state).toBe("cancelled");
+      const records = await recordsOf(id);
+      expect(records).toHaveLength(1);
+      expect(records[0]!.state).toBe("cancelled");
+    });
+    expect((await claim(id, "agent-1")).status).toBe(409);
+  });
+
+  it("guarantee: a cancel answered success:true is never followed by a granted claim (concurrent claim and cancel)", async () => {
+    await setFaults({ delayMs: 150 });
+    const outcomes: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const customerId = customer(`race-${round}`);
+      const pending = create(customerId);
+      const id = await latestInteractionOf(customerId);
+      // Vary which of the two leaves first, and when relative to the dispatch.
+      await sleep((round % 3) * 80);
+      const claimFirst = round % 2 === 0;
+      const [c, d] = claimFirst
+        ? await Promise.all([claim(id, `agent-${round}`), sleep(5).then(() => cancel(id))])
+        : await Promise.all([sleep(5).then(() => claim(id, `agent-${round}`)), cancel(id)]);
+      await pending;
+      outcomes.push(`${c.status}/${d.status}`);
+
+      const granted = c.status === 200 && c.body.result?.proceed === true;
+      expect(granted && d.body.success, `round ${round}: both the claim and the cancel succeeded`).toBe(false);
+      // Exactly one of them wins.
+      expect(granted || d.body.success).toBe(true);
+      if (d.body.success) {
+        // Any later claim is vetoed, whatever happens upstream meanwhile.
+        for (const agent of [`agent-${round}`, "agent-x"]) {
+          const later = await claim(id, agent);
+          expect(later.status).toBe(409);
+          expect(later.body.result.proceed).toBe(false);
+        }
+        await settle(id, async () => expect((await read(id)).body.result.state).toBe("cancelled"));
+        expect((await claim(id, "agent-y")).status).toBe(409);
+      } else {
+        expect(d.status).toBe(409);
+        expect(d.body.errorCode).toBe("already_assigned");
+        expect((await read(id)).body.result.state).toBe("assigned");
+      }
+    }
+    // Which side wins varies from run to run (both orders are also covered deterministically above).
+    expect(outcomes).toHaveLength(8);
+  });
+});
+
+describe("upstream events", () => {
+  it("abandoned ends a waiting interaction as failed", async () => {
+    const res = await create(customer("abandon"));
+    const id: string = res.body.result.interactionId;
+    const ev = await event(id, { type: "abandoned", reason: "caller left the queue" });
+    expect(ev.status).toBe(200);
+    expect(ev.body.result).toEqual({ interactionId: id, state: "failed" });
+    const view = await read(id);
+    expect(view.body.result.state).toBe("failed");
+    expect(view.body.result.timeline.at(-1)).toMatchObject({ state: "failed", detail: expect.stringContaining("abandoned") });
+    const c = await claim(id, "agent-1");
+    expect(c.status).toBe(409);
+    expect(c.body.result).toEqual({ proceed: false, reason: "failed" });
+  });
+
+  it("failed ends a waiting interaction as failed", async () => {
+    const res = await create(customer("ev-failed"));
+    const id: string = res.body.result.interactionId;
+    const ev = await event(id, { type: "failed" });
+    expect(ev.status).toBe(200);
+    expect((await read(id)).body.result.state).toBe("failed");
+  });
+
+  it("completed on an assigned interaction is recorded in the timeline", async () => {
+    const res = await create(customer("complete"));
+    const id: string = res.body.result.interactionId;
+    expect((await claim(id, "agent-3")).status).toBe(200);
+    const before = (await read(id)).body.result.timeline.length;
+
+    const ev = await event(id, { type: "completed" });
+    expect(ev.status).toBe(200);
+    expect(ev.body.result).toEqual({ interactionId: id, state: "assigned" });
+    const view = await read(id);
+    expect(view.body.result.state).toBe("assigned");
+    expect(view.body.result.timeline).toHaveLength(before + 1);
+    expect(view.body.result.timeline.at(-1)).toMatchObject({ state: "assigned", detail: expect.stringContaining("completed") });
+  });
+
+  it("an unknown event type → 400 validation_failed, state unchanged", async () => {
+    const res = await create(customer("bad-event"));
+    const id: string = res.body.result.interactionId;
+    for (const payload of [{ type: "exploded" }, {}, { type: 42 }]) {
+      const ev = await event(id, payload);
+      expect(ev.status).toBe(400);
+      expect(ev.body.errorCode).toBe("validation_failed");
+    }
+    expect((await read(id)).body.result.state).toBe("queued");
+  });
+
+  it("events and claims for a well-formed but unknown id → 404 not_found", async () => {
+    const unknown = crypto.randomUUID();
+    const ev = await event(unknown, { type: "abandoned" });
+    expect(ev.status).toBe(404);
+    expect(ev.body.errorCode).toBe("not_found");
+    const c = await claim(unknown, "agent-1");
+    expect(c.status).toBe(404);
+    expect(c.body.errorCode).toBe("not_found");
+    expect(c.body.result).toMatchObject({ proceed: false });
+  });
+});
+
+describe("upstream route security", () => {
+  async function queued(label: string): Promise<string> {
+    const res = await create(customer(label));
+    expect(res.status).toBe(200);
+    return res.body.result.interactionId;
+  }
+
+  function expectUnauthorized(a: Answer): void {
+    expect(a.status).toBe(401);
+    expect(a.body.errorCode).toBe("unauthorized");
+    expect(a.body.success).toBe(false);
+  }
+
+  it("unsigned → 401 and nothing changes", async () => {
+    const id = await queued("unsigned");
+    const body = JSON.stringify({ agentId: "intruder" });
+    for (const path of [`/v1/upstream/interactions/${id}/claim`, `/v1/upstream/interactions/${id}/events`]) {
+      expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json" }, body }));
+    }
+    expect((await read(id)).body.result.state).toBe("queued");
+  });
+
+  it("wrong signature (other secret, tampered body, garbage) → 401 and nothing changes", async () => {
+    const id = await queued("badsig");
+    const path = `/v1/upstream/interactions/${id}/claim`;
+    const body = JSON.stringify({ agentId: "intruder" });
+
+    expectUnauthorized(
+      await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...(await signedHeaders(OTHER_SECRET, body)) }, body }),
+    );
+    const signedForOther = await signedHeaders(SECRET, JSON.stringify({ agentId: "someone-else" }));
+    expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...signedForOther }, body }));
+    const garbage = { ...(await signedHeaders(SECRET, body)), "webhook-signature": "v1,AAAA" };
+    expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...garbage }, body }));
+
+    const eventBody = JSON.stringify({ type: "abandoned" });
+    expectUnauthorized(
+      await proxy(`/v1/upstream/interactions/${id}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(await signedHeaders(OTHER_SECRET, eventBody)) },
+        body: eventBody,
+      }),
+    );
+    expect((await read(id)).body.result.state).toBe("queued");
+  });
+
+  it("stale or future timestamp (> 300 s) → 401, even with a correct signature", async () => {
+    const id = await queued("stale");
+    const path = `/v1/upstream/interactions/${id}/claim`;
+    const body = JSON.stringify({ agentId: "replayer" });
+    const now = Math.floor(Date.now() / 1000);
+    for (const ts of [now - 301 - 5, now + 301 + 5]) {
+      const msgId = `msg_${crypto.randomUUID()}`;
+      const headers = {
+        "content-type": "application/json",
+        "webhook-id": msgId,
+        "webhook-timestamp": String(ts),
+        "webhook-signature": await sign(SECRET, msgId, ts, body),
+      };
+      expectUnauthorized(await proxy(path, { method: "POST", headers, body }));
+    }
+    // Within tolerance the same construction is accepted (the rejection above was the timestamp).
+    const ts = now - 60;
+    const msgId = `msg_${crypto.randomUUID()}`;
+    const ok = await proxy(path, {
+      method: "POST",
+      headers: { "content-type": "application/json", "webhook-id": msgId, "webhook-timestamp": String(ts), "webhook-signature": await sign(SECRET, msgId, ts, body) },
+      body,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.result).toEqual({ proceed: true });
+  });
+
+  it("malformed interaction id → 404 not_found (signed or not)", async () => {
+    for (const bad of ["not-an-id", "123", `${crypto.randomUUID()}x`, crypto.randomUUID().toUpperCase()]) {
+      const path = `/v1/upstream/interactions/${encodeURIComponent(bad)}/claim`;
+      const signed = await signedPost(path, { agentId: "a" });
+      expect(signed.status).toBe(404);
+      expect(signed.body.errorCode).toBe("not_found");
+      const ev = await signedPost(`/v1/upstream/interactions/${encodeURIComponent(bad)}/events`, { type: "abandoned" });
+      expect(ev.status).toBe(404);
+      expect(ev.body.errorCode).toBe("not_found");
+    }
+  });
+});
+
+describe("no upstream body ever leaks", () => {
+  it("none of this file's proxy answers contains the fake's internal detail", () => {
+    expect(answers.length).toBeGreaterThan(20);
+    for (const text of answers) expect(text).not.toContain(LEAK);
+  });
+});
