@@ -7,6 +7,7 @@ import { interactionView } from "../interactions/view";
 import { authenticate, type Caller } from "../security/auth";
 import { clientIp, enforce } from "../security/rate-limit";
 import { normaliseCreate } from "./create-request";
+import { metricSink } from "../observability/metrics";
 
 /**
  * Diyalog-facing routes (design §1): create, cancel, read. Order of checks: auth → 415 → 413 →
@@ -57,6 +58,7 @@ async function createHandler(c: Context<AppEnv>) {
   const input = normaliseCreate(await readJson(c.req.raw));
   const outcome = await customerStub(c.env, input.customerId).create(input);
   if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
+  metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream });
   switch (outcome.kind) {
     case "created":
       return success({ interactionId: outcome.interactionId });
@@ -75,6 +77,8 @@ async function createHandler(c: Context<AppEnv>) {
 async function cancelHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
   const outcome = await interactionStub(c.env, id).cancel(id);
+  const metricOutcome = { not_found: "not_found", done: "ok", cancelling: "cancelling", unconfirmed: "unconfirmed", already_assigned: "too_late" }[outcome.kind];
+  metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream });
   switch (outcome.kind) {
     case "not_found":
       throw notFound();

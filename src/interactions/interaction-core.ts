@@ -1,6 +1,7 @@
 import type { CreateInteraction } from "../diyalog/create-request";
 import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
 import { log } from "../observability/log";
+import type { MetricSink } from "../observability/metrics";
 import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
 
 /**
@@ -54,6 +55,8 @@ export interface Host {
   waitUntil(work: Promise<unknown>): void;
   /** Removes the customer's index entry pointing at this interaction. */
   releaseCustomer(ix: Interaction): Promise<void>;
+  /** Records a metric (a no-op where none are collected). */
+  metric?: MetricSink;
 }
 
 /** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
@@ -96,6 +99,9 @@ export class InteractionCore {
         upstreamStatus: ix.upstream.status,
         detail: ix.timeline[ix.timeline.length - 1]?.detail,
       });
+    }
+    if (ix.state === "assigned" && before?.state !== "assigned") {
+      this.host.metric?.("time_to_assignment", { upstream: ix.upstream.adapter }, this.host.now() - ix.createdAt);
     }
     this.record = ix;
     this.host.store(ix);
@@ -212,6 +218,11 @@ export class InteractionCore {
       } catch (err) {
         result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
       }
+      if (result.kind === "accepted") {
+        this.host.metric?.("dispatch_latency", { upstream: this.host.adapter.name }, this.host.now() - ix.createdAt);
+      } else {
+        this.host.metric?.("upstream_error", { outcome: "dispatch", upstream: this.host.adapter.name, status: result.status ?? 0 });
+      }
       log(result.kind === "accepted" ? "info" : "warn", "upstream dispatch", {
         interactionId: ix.interactionId,
         upstream: this.host.adapter.name,
@@ -256,6 +267,9 @@ export class InteractionCore {
       result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
     } catch (err) {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+    }
+    if (result.kind === "retry") {
+      this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
     }
     log(result.kind === "retry" ? "warn" : "info", "upstream cancel", {
       interactionId: ix.interactionId,

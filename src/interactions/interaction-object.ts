@@ -5,6 +5,7 @@ import type { CreateInteraction } from "../diyalog/create-request";
 import { InteractionCore, type ClaimOutcome, type CancelOutcome, type CreateOutcome, type Host } from "./interaction-core";
 import type { Interaction, State } from "./machine";
 import { customerStub } from "./stubs";
+import { metricSink } from "../observability/metrics";
 
 export type { CancelOutcome, ClaimOutcome, CreateOutcome } from "./interaction-core";
 
@@ -39,6 +40,7 @@ export class InteractionObject extends DurableObject<Env> {
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
       waitUntil: (work) => ctx.waitUntil(work),
       releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.interactionId),
+      metric: metricSink(env.METRICS),
     };
     this.core = new InteractionCore(host);
   }
