@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { authHeaders, callWithEnv, cleanup, expectFailure, KEY, sampleBody, track } from "./helpers";
+
+/** Configuration (design §3): an invalid variable → 503 config_invalid everywhere; DIYALOG_BASE_PATH. */
+
+afterEach(cleanup);
+
+const auth = { authorization: `Bearer ${KEY}` };
+const someId = "3f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f";
+
+describe("an invalid variable", () => {
+  const invalid: [string, string][] = [
+    ["UPSTREAM_TIMEOUT_MS", "abc"],
+    ["UPSTREAM_TIMEOUT_MS", "-5"],
+    ["CREATE_DEADLINE_MS", "1.5"],
+    ["ALLOW_UNAUTHENTICATED", "yes"],
+    ["UPSTREAM", "carrier-pigeon"],
+    ["SIM_AGENTS", "many"],
+    ["QUEUE_TIMEOUT_SECONDS", "0"],
+    ["RETENTION_SECONDS", "forever"],
+    ["DIYALOG_BASE_PATH", "no-leading-slash"],
+    ["UPSTREAM_URL", "not a url"],
+  ];
+
+  it.each(invalid)("%s=%s: /healthz → 503 config_invalid naming the variable", async (name, value) => {
+    const answer = await callWithEnv({ [name]: value }, "/healthz");
+    expectFailure(answer, 503, "config_invalid", name);
+    // No secrets in the health answer.
+    expect(answer.text).not.toContain("test-key");
+    expect(answer.text).not.toContain("second-key");
+  });
+
+  it.each(invalid)("%s=%s: every other route → 503 config_invalid naming the variable", async (name, value) => {
+    const overrides = { [name]: value };
+    const requests: [string, RequestInit][] = [
+      ["/CreateInteraction", { method: "POST", headers: authHeaders(), body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)) }],
+      ["/v1/interactions", { method: "POST", headers: authHeaders(), body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)) }],
+      [`/v1/interactions/${someId}`, { headers: auth }],
+      [`/${someId}`, { method: "DELETE", headers: auth }],
+      [`/v1/interactions/${someId}`, { method: "DELETE", headers: auth }],
+      // Unknown paths and requests without a key too: the configuration is checked first.
+      ["/nope", { headers: auth }],
+      ["/CreateInteraction", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
+    ];
+    for (const [path, init] of requests) {
+      const answer = await callWithEnv(overrides, path, init);
+      expectFailure(answer, 503, "config_invalid", name);
+    }
+  });
+
+  it.each([
+    ["UPSTREAM_SIGNING_SECRET", "hunter2-not-a-whsec-value"],
+    ["UPSTREAM_URL", "https://operator:pa55word-xyz@queue.example"],
+    ["UPSTREAM_URL", "http://queue.example.com/?token=tok-998877"],
+  ])("%s=(bad): named, but its value is not echoed", async (name, value) => {
+    const secretPart = value.includes("pa55") ? "pa55word-xyz" : value.includes("tok-") ? "tok-998877" : value;
+    for (const path of ["/healthz", "/CreateInteraction"]) {
+      const answer = await callWithEnv({ [name]: value }, path, { method: path === "/healthz" ? "GET" : "POST", headers: authHeaders(), body: path === "/healthz" ? null : "{}" });
+      expectFailure(answer, 503, "config_invalid", name);
+      expect(answer.text).not.toContain(secretPart);
+    }
+  });
+
+  it("UPSTREAM=http without a URL or secret is invalid and names both", async () => {
+    const answer = await callWithEnv({ UPSTREAM: "http" }, "/healthz");
+    expectFailure(answer, 503, "config_invalid", "UPSTREAM_URL");
+    expect(answer.body.errorMessage).toContain("UPSTREAM_SIGNING_SECRET");
+  });
+
+  it("the valid configuration's /healthz is 200 ok", async () => {
+    const answer = await callWithEnv({}, "/healthz");
+    expect(answer.status).toBe(200);
+    expect(answer.body.result.status).toBe("ok");
+  });
+});
+
+describe("DIYALOG_BASE_PATH=/d/secret", () => {
+  const secret = { DIYALOG_BASE_PATH: "/d/secret" };
+
+  it("the Diyalog routes answer under the prefix", async () => {
+    const create = await callWithEnv(secret, "/d/secret/CreateInteraction", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)),
+    });
+    expect(create.status, create.text).toBe(200);
+    const id = track(create.body.result.interactionId);
+
+    const read = await callWithEnv(secret, `/d/secret/v1/interactions/${id}`, { headers: auth });
+    expect(read.status, read.text).toBe(200);
+    expect(read.body.result.state).toBe("queued");
+
+    const del = await callWithEnv(secret, `/d/secret/${id}`, { method: "DELETE", headers: auth });
+    expect(del.status, del.text).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: id, state: "cancelled" });
+
+    const v1 = await callWithEnv(secret, "/d/secret/v1/interactions", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify(sampleBody(crypto.randomUUID(), 3)),
+    });
+    expect(v1.status, v1.text).toBe(200);
+    const id2 = track(v1.body.result.interactionId);
+    const del2 = await callWithEnv(secret, `/d/secret/v1/interactions/${id2}`, { method: "DELETE", headers: auth });
+    expect(del2.status, del2.text).toBe(200);
+  });
+
+  it("the prefix does not replace the key", async () => {
+    const answer = await callWithEnv(secret, "/d/secret/CreateInteraction", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)),
+    });
+    expectFailure(answer, 401, "unauthorized");
+  });
+
+  it("the unprefixed Diyalog routes answer 404 not_found", async () => {
+    const create = await callWithEnv(secret, "/CreateInteraction", {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)),
+    });
+    expectFailure(create, 404, "not_found");
+    expectFailure(
+      await callWithEnv(secret, "/v1/interactions", { method: "POST", headers: authHeaders(), body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)) }),
+      404,
+      "not_found",
+    );
+    expectFailure(await callWithEnv(secret, `/v1/interactions/${someId}`, { headers: auth }), 404, "not_found");
+    expectFailure(await callWithEnv(secret, `/${someId}`, { method: "DELETE", headers: auth }), 404, "not_found");
+  });
+
+  it("a wrong prefix answers 404 not_found", async () => {
+    for (const path of ["/d/secreT/CreateInteraction", "/d/CreateInteraction", "/d/secret2/CreateInteraction", "/secret/CreateInteraction"]) {
+      const answer = await callWithEnv(secret, path, {
+        method: "POST",
+        headers: authHeaders(),
+        body: JSON.stringify(sampleBody(crypto.randomUUID(), 1)),
+      });
+      expectFailure(answer, 404, "not_found");
+    }
+  });
+
+  it("a wrong method under the prefix is 405 with Allow", async () => {
+    const answer = await callWithEnv(secret, "/d/secret/CreateInteraction", { method: "GET", headers: auth });
+    expectFailure(answer, 405, "method_not_allowed");
+    expect(answer.res.headers.get("allow")).toContain("POST");
+  });
+
+  it("/healthz stays at the root", async () => {
+    const answer = await callWithEnv(secret, "/healthz");
+    expect(answer.status).toBe(200);
+    expect(answer.body.result.status).toBe("ok");
+    expect(answer.text).not.toContain("/d/secret");
+  });
+});
