@@ -26,7 +26,7 @@ export const TRANSITIONS: Readonly<Record<State, readonly State[]>> = {
   received: ["dispatching", "cancelling", "failed", "expired"],
   dispatching: ["queued", "assigned", "cancelling", "failed", "expired"],
   queued: ["assigned", "cancelling", "failed", "expired"],
-  // assigned only where the upstream cannot veto and an agent took the call before the cancel landed
+  // assigned: the upstream reports an agent took the call before the cancel reached it
   cancelling: ["cancelled", "assigned"],
   assigned: [],
   cancelled: [],
@@ -49,7 +49,7 @@ export interface UpstreamRecord {
   sent: boolean;
   /**
    * Set when the upstream copy must still be cancelled (after cancel, failure or expiry); `too_late`
-   * when an upstream that cannot veto gave it to an agent before the cancel reached it.
+   * when the upstream gave it to an agent before the cancel reached it.
    */
   cleanup?: "pending" | "done" | "too_late";
   /** HTTP status of the upstream's last refusal or error, never its body. */
@@ -245,20 +245,16 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
     }
 
     case "upstream_too_late": {
+      // The upstream says an agent has the call. Believe it: with a veto this means the call was
+      // taken outside it (e.g. a manual accept in the vendor's own UI), and a DELETE must say 409.
       const agent = event.agentId === undefined ? {} : { agentId: event.agentId };
-      if (ix.state === "cancelling" && !ctx.canVeto) {
-        return same(withUpstream(transition(ix, "assigned", "an agent took the call before the cancel reached upstream", ctx), { ...agent, cleanup: "done" }));
+      const how = ctx.canVeto ? "an agent took the call upstream without asking the proxy" : "an agent took the call before the cancel reached upstream";
+      if (ix.state === "cancelling") {
+        return same(withUpstream(transition(ix, "assigned", how, ctx), { ...agent, cleanup: "done" }));
       }
-      if (ix.upstream.cleanup === "pending" && !ctx.canVeto && ix.state !== "cancelling") {
+      if (ix.upstream.cleanup === "pending") {
         // Failed or expired here, but an agent has it upstream: a later DELETE must say so (409).
-        const next = note(ix, "an agent took the call upstream before it could be withdrawn", ctx);
-        return same(withUpstream(next, { ...agent, cleanup: "too_late" }));
-      }
-      if (ix.state === "cancelling" || ix.upstream.cleanup === "pending") {
-        // The veto refused every claim, so no agent was granted this call by the proxy.
-        const detail = "upstream reports an assignment the proxy never granted";
-        const next = ix.state === "cancelling" ? transition(ix, "cancelled", detail, ctx) : note(ix, detail, ctx);
-        return same(withUpstream(next, { cleanup: "done" }));
+        return same(withUpstream(note(ix, how, ctx), { ...agent, cleanup: "too_late" }));
       }
       return same(ix);
     }
