@@ -181,14 +181,9 @@ function crossCheck(c: Config, env: Record<string, unknown>): string[] {
     if (!c.upstreamUrl) problems.push("UPSTREAM_URL: required when UPSTREAM=http");
     if (c.signingSecrets.length === 0) problems.push("UPSTREAM_SIGNING_SECRET: required when UPSTREAM=http");
   } else if (c.upstream !== "simulator") {
-    const parse = VENDOR_CONFIG[c.upstream];
-    if (!parse) {
-      problems.push(`UPSTREAM: the ${c.upstream} adapter is not available in this version`);
-    } else {
-      const vendor = parse(env);
-      if (vendor.ok) c.vendor = vendor.value;
-      else problems.push(...vendor.problems);
-    }
+    const vendor = VENDOR_CONFIG[c.upstream](env);
+    if (vendor.ok) c.vendor = vendor.value;
+    else problems.push(...vendor.problems);
   }
   return problems;
 }

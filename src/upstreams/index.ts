@@ -1,7 +1,10 @@
 import type { Config } from "../config";
 import type { UpstreamAdapter } from "./adapter";
+import { connectAdapter } from "./connect/adapter";
+import { genesysAdapter } from "./genesys/adapter";
 import { httpAdapter } from "./http";
 import { simulatorAdapter } from "./simulator";
+import { twilioAdapter } from "./twilio/adapter";
 
 /** The adapter named by `UPSTREAM`. */
 export function createAdapter(config: Config, env: Env): UpstreamAdapter {
@@ -10,8 +13,11 @@ export function createAdapter(config: Config, env: Env): UpstreamAdapter {
       return simulatorAdapter(env);
     case "http":
       return httpAdapter(config);
-    default:
-      // parseConfig refuses adapters this build does not have, so this is unreachable.
-      throw new Error(`upstream ${config.upstream} is not available`);
+    case "twilio-taskrouter":
+      return twilioAdapter(config);
+    case "amazon-connect":
+      return connectAdapter(config);
+    case "genesys-cloud":
+      return genesysAdapter(config);
   }
 }

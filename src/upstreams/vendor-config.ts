@@ -1,10 +1,16 @@
 import type { UpstreamName } from "../config";
+import { parseConnectConfig } from "./connect/config";
+import { parseGenesysConfig } from "./genesys/config";
+import { parseTwilioConfig } from "./twilio/config";
 
 /**
  * Vendor adapters (Genesys Cloud, Twilio TaskRouter, Amazon Connect) each parse their own variables.
- * One entry per adapter; an `UPSTREAM` without an entry is not available in this build.
- * The parsed value reaches the adapter as `config.vendor`.
+ * One entry per adapter; the parsed value reaches the adapter as `config.vendor`.
  */
 export type VendorConfigParser = (env: Record<string, unknown>) => { ok: true; value: unknown } | { ok: false; problems: string[] };
 
-export const VENDOR_CONFIG: Partial<Record<UpstreamName, VendorConfigParser>> = {};
+export const VENDOR_CONFIG: Record<Exclude<UpstreamName, "simulator" | "http">, VendorConfigParser> = {
+  "amazon-connect": parseConnectConfig,
+  "genesys-cloud": parseGenesysConfig,
+  "twilio-taskrouter": parseTwilioConfig,
+};

@@ -155,8 +155,10 @@ describe("parseConfig: each bad value names its variable", () => {
     expectOneProblem({ UPSTREAM: "foo" }, "UPSTREAM", "must be one of simulator, http, genesys-cloud, twilio-taskrouter, amazon-connect");
   });
 
-  it("UPSTREAM names an adapter this build does not have", () => {
-    expectOneProblem({ UPSTREAM: "genesys-cloud" }, "UPSTREAM", "the genesys-cloud adapter is not available in this version");
+  it("a vendor UPSTREAM without its variables names each missing one", () => {
+    const result = parseConfig({ UPSTREAM: "genesys-cloud" });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.join("\n")).toMatch(/GENESYS_CLIENT_ID/);
   });
 
   it("ALLOW_UNAUTHENTICATED=yes", () => {

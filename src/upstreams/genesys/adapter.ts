@@ -1,0 +1,170 @@
+import type { Config } from "../../config";
+import { log } from "../../observability/log";
+import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Retry, UpstreamAdapter, UpstreamRef } from "../adapter";
+import { employeeLookup, preferredAgents } from "./agents";
+import { genesysClient } from "./client";
+import type { GenesysConfig } from "./config";
+import { Trouble, troubleOf, unreachable } from "./trouble";
+import { assignmentOf, workitemCreate, type Workitem } from "./workitem";
+
+/**
+ * The `genesys-cloud` upstream (design §2): each interaction is a Task Management workitem routed by
+ * ACD to a queue. Genesys never asks before it offers a workitem to an agent, so this upstream
+ * cannot veto: the proxy learns assignment by polling the workitem, and a cancel succeeds only once
+ * Genesys confirmed it took the workitem out of routing before any agent had it.
+ *
+ * Each method makes one attempt (a 401 aside, which refreshes the token and repeats once); retries,
+ * backoff and deadlines belong to the interaction's Durable Object.
+ */
+
+const WORKITEMS = "/api/v2/taskmanagement/workitems";
+
+function retry({ reason, status, retryAfterMs }: Trouble, prefix = ""): Retry {
+  return { kind: "retry", reason: prefix + reason, status, retryAfterMs };
+}
+
+async function body<T>(response: Response): Promise<T | null> {
+  return (await response.json().catch(() => null)) as T | null;
+}
+
+function workitemId(value: unknown): string | undefined {
+  return typeof value === "string" && /^[A-Za-z0-9-]{1,128}$/.test(value) ? value : undefined;
+}
+
+export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () => fetch): UpstreamAdapter {
+  const gc = config.vendor as GenesysConfig;
+  const client = genesysClient(gc, fetcher);
+  const lookup = employeeLookup(gc, client);
+
+  /** The workitem, or null when Genesys does not know it (any more). */
+  async function read(id: string, signal: AbortSignal): Promise<Workitem | null> {
+    const response = await client.call("GET", `${WORKITEMS}/${encodeURIComponent(id)}`, undefined, signal);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) throw await troubleOf(response, "workitems:workitem:view");
+    const workitem = await body<Workitem>(response);
+    if (workitem === null) throw new Trouble(false, "Genesys answered an unreadable workitem");
+    return workitem;
+  }
+
+  /** A workitem an earlier attempt created: same worktype, externalTag = interactionId. */
+  async function find(interactionId: string, signal: AbortSignal): Promise<string | undefined> {
+    const response = await client.call(
+      "POST",
+      `${WORKITEMS}/query`,
+      {
+        filters: [
+          { name: "typeId", type: "String", operator: "EQ", values: [gc.worktypeId] },
+          { name: "externalTag", type: "String", operator: "EQ", values: [interactionId] },
+        ],
+        pageSize: 25,
+      },
+      signal,
+    );
+    if (!response.ok) throw await troubleOf(response, "workitems:workitem:view");
+    const answer = await body<{ entities?: Workitem[] }>(response);
+    if (answer === null) throw new Trouble(false, "Genesys answered an unreadable query result");
+    const match = (answer.entities ?? []).find((w) => workitemId(w.id) && (w.externalTag === undefined || w.externalTag === interactionId));
+    return match ? workitemId(match.id) : undefined;
+  }
+
+  async function create(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+    const agents = await preferredAgents(request.attributes, gc, lookup, signal);
+    if (agents.skipped.length > 0) {
+      // attachedData keys only, never their values.
+      log("warn", "preferred agent not resolvable, skipped", {
+        upstream: "genesys-cloud",
+        interactionId: request.interactionId,
+        requestId: request.requestId,
+        keys: agents.skipped.join(","),
+      });
+    }
+    const payload = workitemCreate(request, gc, config.identityNumberAttribute, agents.ids);
+    const response = await client.call("POST", WORKITEMS, payload, signal);
+    if (!response.ok) throw await troubleOf(response, "workitems:workitem:add");
+    const id = workitemId((await body<Workitem>(response))?.id);
+    // Created but unreadable: the next attempt (mayExist) finds it by its externalTag.
+    if (id === undefined) return { kind: "retry", reason: "Genesys created a workitem without a readable id", status: response.status };
+    return { kind: "accepted", upstreamId: id };
+  }
+
+  return {
+    name: "genesys-cloud",
+    canVeto: false,
+    pollIntervalMs: gc.pollSeconds * 1000,
+
+    async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+      if (request.mayExist) {
+        // Genesys has no idempotency key: an earlier attempt may have created the workitem already.
+        // Without an answer we must not create blindly, and must not call it refused either (that
+        // would tell the proxy "nothing exists upstream").
+        try {
+          const existing = await find(request.interactionId, signal);
+          if (existing !== undefined) return { kind: "accepted", upstreamId: existing };
+        } catch (err) {
+          return retry(unreachable(err), "looking up an earlier create: ");
+        }
+      }
+      try {
+        return await create(request, signal);
+      } catch (err) {
+        const trouble = unreachable(err);
+        return trouble.permanent ? { kind: "rejected", reason: trouble.reason, status: trouble.status } : retry(trouble);
+      }
+    },
+
+    /**
+     * Reads the workitem first: one an agent already has is "too late" and is left alone. Otherwise
+     * asks ACD to cancel its routing, and reports "cancelled" only once Genesys shows it out of
+     * routing with no agent.
+     */
+    async cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
+      const id = ref.upstreamId;
+      try {
+        const before = await read(id, signal);
+        if (before === null) return { kind: "cancelled" };
+        const seen = assignmentOf(before);
+        if (seen.kind === "with_agent") return { kind: "too_late", agentId: seen.agentId };
+        if (seen.kind === "ended") return { kind: "cancelled" };
+
+        const response = await client.call("POST", `${WORKITEMS}/${encodeURIComponent(id)}/acd/cancel`, undefined, signal);
+        let after: Workitem | null;
+        if (response.status === 404) {
+          await response.body?.cancel();
+          return { kind: "cancelled" };
+        } else if (response.ok) {
+          after = await body<Workitem>(response);
+        } else if (response.status === 400 || response.status === 409) {
+          // Refused as not cancellable: most likely an agent was offered it meanwhile. Look again.
+          await response.body?.cancel();
+          after = null;
+        } else {
+          throw await troubleOf(response, "workitems:workitem:cancelRouting");
+        }
+        if (after === null || assignmentOf(after).kind === "routing") after = await read(id, signal);
+        if (after === null) return { kind: "cancelled" };
+        const now = assignmentOf(after);
+        if (now.kind === "with_agent") return { kind: "too_late", agentId: now.agentId };
+        if (now.kind === "ended" || now.kind === "idle") return { kind: "cancelled" };
+        return { kind: "retry", reason: "Genesys has not confirmed the cancel yet" };
+      } catch (err) {
+        return retry(unreachable(err));
+      }
+    },
+
+    /** While queued: has ACD given the workitem to an agent, or has it left routing? */
+    async poll(ref: UpstreamRef, signal: AbortSignal): Promise<PollResult> {
+      try {
+        const workitem = await read(ref.upstreamId, signal);
+        if (workitem === null) return { kind: "gone" };
+        const seen = assignmentOf(workitem);
+        if (seen.kind === "with_agent") return { kind: "assigned", agentId: seen.agentId };
+        return seen.kind === "ended" ? { kind: "gone" } : { kind: "waiting" };
+      } catch (err) {
+        return retry(unreachable(err));
+      }
+    },
+  };
+}

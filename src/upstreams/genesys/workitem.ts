@@ -1,0 +1,84 @@
+import type { DispatchRequest } from "../adapter";
+import type { GenesysConfig } from "./config";
+
+/**
+ * The Task Management workitem an interaction becomes (`WorkitemCreate` of
+ * `POST /api/v2/taskmanagement/workitems`), and what a workitem's `assignmentState` means for us.
+ */
+
+/** The queue for this interaction: the first GENESYS_QUEUE_ROUTES entry its attributes match, else GENESYS_QUEUE_ID. */
+export function queueFor(attributes: Record<string, string>, config: Pick<GenesysConfig, "queueRoutes" | "queueId">): string {
+  const route = config.queueRoutes.find((r) => Object.hasOwn(attributes, r.key) && attributes[r.key] === r.value);
+  return route?.queueId ?? config.queueId;
+}
+
+/** A custom field name the worktype schema can hold: letters, digits and `_`, starting with a letter. */
+export function fieldNameFor(attribute: string): string {
+  const base = attribute.replace(/[^A-Za-z0-9_]/g, "_");
+  return `${/^[A-Za-z]/.test(base) ? base : `a_${base}`}_text`;
+}
+
+/**
+ * `customFields` from the attributes: GENESYS_FIELD_MAP names the field (or drops it with null),
+ * otherwise `<attribute>_text`. Every field must exist in the worktype's schema, or Genesys refuses
+ * the whole workitem.
+ */
+export function customFields(attributes: Record<string, string>, fieldMap: Record<string, string | null>): Record<string, string> {
+  const fields: Record<string, string> = Object.create(null);
+  for (const [attribute, value] of Object.entries(attributes)) {
+    const mapped = Object.hasOwn(fieldMap, attribute) ? fieldMap[attribute]! : fieldNameFor(attribute);
+    if (mapped !== null) fields[mapped] = value;
+  }
+  return fields;
+}
+
+/**
+ * The create body. The workitem's `name` is visible in every Genesys list, so it carries no personal
+ * data; `externalTag` = interactionId is what finds the workitem again after a lost answer.
+ */
+export function workitemCreate(
+  request: DispatchRequest,
+  config: GenesysConfig,
+  identityNumberAttribute: string,
+  preferredAgentIds: string[],
+): Record<string, unknown> {
+  // Later entries win: the request's own customerId and identityNumber over same-named attachedData keys.
+  const forwarded: Record<string, string> = Object.assign(Object.create(null), request.attributes, { customerId: request.customerId });
+  if (request.identityNumber !== undefined && identityNumberAttribute !== "") forwarded[identityNumberAttribute] = request.identityNumber;
+  const fields = customFields(forwarded, config.fieldMap);
+  return {
+    name: `Diyalog call ${request.interactionId.slice(0, 8)}`,
+    typeId: config.worktypeId,
+    queueId: queueFor(request.attributes, config),
+    externalTag: request.interactionId,
+    ...(Object.keys(fields).length > 0 ? { customFields: { ...fields } } : {}),
+    ...(preferredAgentIds.length > 0 ? { preferredAgentIds } : {}),
+  };
+}
+
+export interface Workitem {
+  id?: unknown;
+  externalTag?: unknown;
+  assignmentState?: unknown;
+  statusCategory?: unknown;
+  assignee?: { id?: unknown } | null;
+}
+
+/** An agent has it (offered, talking, on hold, or done with it): too late to take it back. */
+const WITH_AGENT = new Set(["Alerting", "Connected", "Parked", "Held", "Disconnected"]);
+/** Out of routing for good: nobody will be offered it any more. */
+const ENDED = new Set(["AcdCancelled", "Terminated", "AcdExpired"]);
+
+export type Assignment = { kind: "with_agent"; agentId: string | undefined } | { kind: "ended" } | { kind: "idle" } | { kind: "routing" };
+
+/** What a workitem's `assignmentState` (and `statusCategory`) says about an agent having it. */
+export function assignmentOf(workitem: Workitem | null): Assignment {
+  const state = workitem?.assignmentState;
+  if (typeof state === "string" && WITH_AGENT.has(state)) {
+    const agentId = workitem?.assignee?.id;
+    return { kind: "with_agent", agentId: typeof agentId === "string" ? agentId : undefined };
+  }
+  if ((typeof state === "string" && ENDED.has(state)) || workitem?.statusCategory === "Closed") return { kind: "ended" };
+  // Idle: not (or no longer) in ACD routing. Everything else (AcdStarted, AlertTimeout, Declined…) is still routing.
+  return state === "Idle" ? { kind: "idle" } : { kind: "routing" };
+}

@@ -1,0 +1,69 @@
+import * as z from "zod/mini";
+// Used only inside the parser, after config.ts (which imports this module) has finished loading.
+import { ConfigSchema } from "../../config";
+import type { VendorConfigParser } from "../vendor-config";
+
+/**
+ * The `twilio-taskrouter` adapter's own variables (design §3 "Adapter configuration"). Problems name
+ * the variable, never its value: some of them are secrets.
+ */
+export interface TwilioConfig {
+  accountSid: string;
+  /** Signs the assignment callbacks (Twilio always uses the account's auth token for those). */
+  authToken: string;
+  /** Basic-auth pair for REST calls: the API key when one is set, else AccountSid:AuthToken. */
+  restUser: string;
+  restPassword: string;
+  workspaceSid: string;
+  workflowSid: string;
+  /** TaskRouter's base URL; `TWILIO_API_URL` points tests and staging at a fake. */
+  apiUrl: string;
+}
+
+const DEFAULT_API_URL = "https://taskrouter.twilio.com";
+
+function read(env: Record<string, unknown>, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined || v === null) return undefined;
+  const s = String(v).trim();
+  return s === "" ? undefined : s;
+}
+
+/** TaskRouter's base URL, held to the same rules as every base URL (https, or http on this machine only). */
+function apiUrl(value: unknown, problems: string[]): string {
+  const parsed = z.safeParse(ConfigSchema.shape.UPSTREAM_URL, value);
+  if (!parsed.success) problems.push(`TWILIO_API_URL: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  return (parsed.success && parsed.data) || DEFAULT_API_URL;
+}
+
+/** A function declaration, so the import cycle with config.ts can never see it uninitialised. */
+export function parseTwilioConfig(env: Record<string, unknown>): ReturnType<VendorConfigParser> {
+  const problems: string[] = [];
+  /** A SID is a two-letter prefix and 32 hex digits; a typo caught here beats a 404 at the first call. */
+  const sid = (name: string, prefix: string): string => {
+    const v = read(env, name);
+    if (v === undefined) problems.push(`${name}: required when UPSTREAM=twilio-taskrouter`);
+    else if (!new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(v)) problems.push(`${name}: must be ${prefix} followed by 32 hex digits`);
+    return v ?? "";
+  };
+  const accountSid = sid("TWILIO_ACCOUNT_SID", "AC");
+  const authToken = read(env, "TWILIO_AUTH_TOKEN");
+  if (authToken === undefined) problems.push("TWILIO_AUTH_TOKEN: required (it verifies the assignment callbacks)");
+  const workspaceSid = sid("TWILIO_WORKSPACE_SID", "WS");
+  const workflowSid = sid("TWILIO_WORKFLOW_SID", "WW");
+  let restUser = accountSid;
+  let restPassword = authToken ?? "";
+  const hasKey = read(env, "TWILIO_API_KEY_SID") !== undefined;
+  const keySecret = read(env, "TWILIO_API_KEY_SECRET");
+  if (hasKey) {
+    restUser = sid("TWILIO_API_KEY_SID", "SK");
+    if (keySecret === undefined) problems.push("TWILIO_API_KEY_SECRET: required when TWILIO_API_KEY_SID is set");
+    restPassword = keySecret ?? "";
+  } else if (keySecret !== undefined) {
+    problems.push("TWILIO_API_KEY_SID: required when TWILIO_API_KEY_SECRET is set");
+  }
+  const url = apiUrl(env.TWILIO_API_URL, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  const value: TwilioConfig = { accountSid, authToken: authToken!, restUser, restPassword, workspaceSid, workflowSid, apiUrl: url };
+  return { ok: true, value };
+}
