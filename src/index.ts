@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { createApp } from "./app";
 import { getConfig } from "./config";
+import { applySecurityHeaders, failure } from "./http/envelope";
 
 export { InteractionObject } from "./interactions/interaction-object";
 export { CustomerObject } from "./interactions/customer-object";
@@ -22,7 +23,15 @@ function appFor(env: Env): Hono<AppEnv> {
 }
 
 export default {
-  fetch(request, env, ctx) {
-    return appFor(env).fetch(request, env, ctx);
+  async fetch(request, env, ctx) {
+    try {
+      return await appFor(env).fetch(request, env, ctx);
+    } catch {
+      // Only a throw that is not an Error gets past the app's error handler; it too gets an envelope.
+      const response = failure(500, "internal_error", "internal error");
+      applySecurityHeaders(response.headers);
+      response.headers.set("x-request-id", crypto.randomUUID());
+      return response;
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -39,7 +39,14 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
   if (request.body) {
     const reader = request.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        // The client broke off the upload: what arrived is not a whole JSON document.
+        throw new ApiError(400, "invalid_json", "request body incomplete");
+      }
+      const { done, value } = chunk;
       if (done) break;
       if (size + value.byteLength > limit) {
         reader.cancel().catch(() => {});
