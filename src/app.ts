@@ -5,7 +5,8 @@ import { diyalogRoutes } from "./diyalog/routes";
 import { upstreamRoutes } from "./upstreams/routes";
 import { twilioRoutes } from "./upstreams/twilio/routes";
 import { discardBody } from "./http/body";
-import { ApiError, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
+import { assetMethodGuards, assetRoutes } from "./http/assets";
+import { ApiError, applySecurityHeaders, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
 import { log } from "./observability/log";
 
 /** A caller's request id is kept when it is short and plain; anything else gets a fresh one. */
@@ -40,13 +41,17 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     return failure(500, "internal_error", "internal error");
   });
 
-  // One log line per request, and an x-request-id on every answer (the caller's, when it sent a sane one).
+  // One log line per request; on every answer the security headers and an x-request-id (the caller's,
+  // when it sent a sane one).
   app.use(async (c, next) => {
     const started = Date.now();
     const offered = c.req.header("x-request-id");
     const requestId = offered && REQUEST_ID.test(offered) ? offered : crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
+    // A body no route read is not needed: cancelling it releases the answer before the upload ends.
+    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
+    applySecurityHeaders(c.res.headers);
     c.res.headers.set("x-request-id", requestId);
     log(c.res.status >= 500 ? "error" : "info", "request", {
       requestId,
@@ -64,6 +69,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
   });
 
   app.get("/healthz", (c) => health(getConfig(c.env)));
+  app.route("/", assetRoutes()); // the console and /openapi.json need neither a key nor a valid configuration
 
   // Everything else needs a valid configuration; a bad one is named on every answer.
   app.use(async (c, next) => {
@@ -81,5 +87,6 @@ export function createApp(basePath = ""): Hono<AppEnv> {
   app.route("/", upstreamRoutes());
   app.route(basePath, diyalogRoutes());
   app.all("/healthz", methodNotAllowed("GET, HEAD"));
+  app.route("/", assetMethodGuards());
   return app;
 }

@@ -2,16 +2,17 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { readJson, requireJson } from "../http/body";
 import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
-import { customerStub, interactionStub } from "../interactions/stubs";
+import { customerStub, interactionStub, simulatorStub } from "../interactions/stubs";
 import { interactionView } from "../interactions/view";
-import { authenticate, type Caller } from "../security/auth";
-import { clientIp, enforce } from "../security/rate-limit";
+import { authenticate, presentedKey, type Caller } from "../security/auth";
+import { addressBucket, clientIp, enforce } from "../security/rate-limit";
+import { log } from "../observability/log";
 import { normaliseCreate } from "./create-request";
 import { metricSink } from "../observability/metrics";
 
 /**
- * Diyalog-facing routes (design §1): create, cancel, read. Order of checks: auth → 415 → 413 →
- * JSON → validation.
+ * Diyalog-facing routes (design §1): create, cancel, read. Order of checks: auth (failed ones
+ * limited per address) → per-key limit → 415 → 413 → JSON → validation.
  */
 
 /** Interaction ids are v4 UUIDs (122 random bits); anything else is unknown without a lookup. */
@@ -33,22 +34,35 @@ function interactionId(c: Context<AppEnv>): string {
 }
 
 /**
+ * A failed authentication is logged (never with the key it presented) and counts against the
+ * client address (an IPv6 address by its /64); past the limit the answer is 429 instead of 401.
+ */
+async function failedAuthentication(c: Context<AppEnv>): Promise<void> {
+  const client = addressBucket(clientIp(c.req.raw));
+  // The request's own log line (same requestId) has the method, route and status.
+  log("warn", "authentication failed", {
+    requestId: c.get("requestId"),
+    reason: presentedKey(c.req.raw) === undefined ? "missing_key" : "invalid_key",
+    client,
+  });
+  await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${client}`, "with failed authentication from this address", "failed_auth");
+}
+
+/**
  * Every Diyalog route needs a key (per-route, so it never guards /healthz or unknown paths).
- * A failed authentication counts against the client IP (429 once over, so keys can't be guessed
- * at speed); a valid key counts against that key's own limit, so one key never throttles another.
+ * Failed authentications are limited per client address; a valid key counts only against that
+ * key's own limit, so one key never throttles another and an address limit never throttles a key.
  */
 const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   let caller: Caller;
   try {
     caller = await authenticate(c.req.raw, c.get("config"));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${clientIp(c.req.raw)}`, "with failed authentication from this address");
-    }
+    if (err instanceof ApiError && err.status === 401) await failedAuthentication(c);
     throw err;
   }
-  const bucket = caller.kind === "key" ? `key:${caller.id}` : `ip:${clientIp(c.req.raw)}`;
-  await enforce(c.env.KEY_RATE_LIMITER, bucket, "for this API key");
+  const bucket = caller.kind === "key" ? `key:${caller.id}` : `ip:${addressBucket(clientIp(c.req.raw))}`;
+  await enforce(c.env.KEY_RATE_LIMITER, bucket, "for this API key", "api_key");
   await next();
 };
 
@@ -56,7 +70,7 @@ const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
 async function createHandler(c: Context<AppEnv>) {
   requireJson(c.req.raw);
   const input = normaliseCreate(await readJson(c.req.raw));
-  const outcome = await customerStub(c.env, input.customerId).create(input);
+  const outcome = await customerStub(c.env, input.customerId).create({ ...input, requestId: c.get("requestId") });
   if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
   metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream });
   switch (outcome.kind) {
@@ -76,7 +90,7 @@ async function createHandler(c: Context<AppEnv>) {
 /** Shared by `DELETE /{id}` and `DELETE /v1/interactions/{id}`. */
 async function cancelHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
-  const outcome = await interactionStub(c.env, id).cancel(id);
+  const outcome = await interactionStub(c.env, id).cancel(id, c.get("requestId"));
   const metricOutcome = { not_found: "not_found", done: "ok", cancelling: "cancelling", unconfirmed: "unconfirmed", already_assigned: "too_late" }[outcome.kind];
   metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream });
   switch (outcome.kind) {
@@ -103,6 +117,17 @@ async function getHandler(c: Context<AppEnv>) {
   return success(interactionView(ix));
 }
 
+/** The route exists only with the embedded simulator. */
+const simulatorOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("config").upstream !== "simulator") throw new ApiError(404, "not_found", "no such route");
+  await next();
+};
+
+/** The simulator's agents and queue, for the console. */
+async function simulatorHandler(c: Context<AppEnv>) {
+  return success(await simulatorStub(c.env).snapshot());
+}
+
 /**
  * The Diyalog routes, mounted at `DIYALOG_BASE_PATH` (or the root). `DELETE` on any single path
  * segment is a cancel of that id, so it is registered before anything that could claim the path.
@@ -116,5 +141,7 @@ export function diyalogRoutes(): Hono<AppEnv> {
   routes.all("/v1/interactions", methodNotAllowed("POST"));
   routes.get("/v1/interactions/:id", requireKey, getHandler);
   routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
+  routes.get("/v1/simulator", simulatorOnly, requireKey, simulatorHandler);
+  routes.all("/v1/simulator", simulatorOnly, methodNotAllowed("GET, HEAD"));
   return routes;
 }

@@ -4,23 +4,27 @@
  * with a stable `errorCode` on failures, and an HTTP status that agrees with `success`.
  */
 
-export type ErrorCode =
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "invalid_json"
-  | "validation_failed"
-  | "unauthorized"
-  | "auth_not_configured"
-  | "config_invalid"
-  | "rate_limited"
-  | "already_assigned"
-  | "cancelled"
-  | "upstream_rejected"
-  | "upstream_unavailable"
-  | "cancel_unconfirmed"
-  | "internal_error";
+/** The closed list of errorCodes (design §1); the type and the OpenAPI document both come from it. */
+export const ERROR_CODES = [
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "invalid_json",
+  "validation_failed",
+  "unauthorized",
+  "auth_not_configured",
+  "config_invalid",
+  "rate_limited",
+  "already_assigned",
+  "cancelled",
+  "upstream_rejected",
+  "upstream_unavailable",
+  "cancel_unconfirmed",
+  "internal_error",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type Envelope =
   | { success: true; errorMessage: null; result: object | null }
@@ -32,6 +36,15 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
 };
+
+/**
+ * The floor every response gets, whatever route made it: `nosniff`, and `no-store` unless the route
+ * chose a caching policy (the static OpenAPI document and console). Nothing here sets `x-powered-by`.
+ */
+export function applySecurityHeaders(headers: Headers): void {
+  headers.set("x-content-type-options", "nosniff");
+  if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
+}
 
 /** A failure that handlers throw; the app's error handler turns it into an envelope. */
 export class ApiError extends Error {

@@ -16,7 +16,8 @@ import { interactionStub } from "./stubs";
 export class CustomerObject extends DurableObject<Env> {
   private inFlight?: Promise<CreateOutcome>;
 
-  create(input: CreateInteraction): Promise<CreateOutcome> {
+  /** `requestId` (the caller's `x-request-id`) only travels on to the upstream calls. */
+  create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
     if (this.inFlight) return this.inFlight;
     const run = this.createOnce(input).finally(() => {
       if (this.inFlight === run) this.inFlight = undefined;
@@ -25,7 +26,7 @@ export class CustomerObject extends DurableObject<Env> {
     return run;
   }
 
-  private async createOnce(input: CreateInteraction): Promise<CreateOutcome> {
+  private async createOnce(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
     const latest = this.ctx.storage.kv.get<string>("latest");
     if (latest !== undefined) {
       const outcome = await interactionStub(this.env, latest).create({ ...input, interactionId: latest, existing: true });

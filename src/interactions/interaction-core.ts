@@ -59,6 +59,9 @@ export interface Host {
   metric?: MetricSink;
 }
 
+/** How soon a purge that could not release the customer index is tried again. */
+const PURGE_RETRY_MS = 60_000;
+
 /** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
 const RESOLVE_ATTEMPTS = 3;
 
@@ -74,6 +77,8 @@ export class InteractionCore {
   private pollRun: Promise<void> | undefined;
   private cleanupAttempts = 0;
   private waiters: Waiter[] = [];
+  /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
+  private requestId: string | undefined;
 
   constructor(private readonly host: Host) {}
 
@@ -117,10 +122,13 @@ export class InteractionCore {
     const { poll, pollIntervalMs } = this.host.adapter;
     if (ix?.state === "queued" && poll && pollIntervalMs !== undefined) this.pollAt ??= this.host.now() + pollIntervalMs;
     else this.pollAt = undefined;
-    // Upstream work in flight has no retry time yet; if this object dies before it finishes, the
-    // stored alarm must still come back for it.
-    const upstreamWork = ix !== null && ix !== undefined && (ix.state === "cancelling" || ix.upstream.cleanup === "pending");
-    const retryAt = this.retryAt ?? (upstreamWork ? this.host.now() + Math.max(1000, 2 * this.host.settings.upstreamTimeoutMs) : undefined);
+    // Upstream work in flight (a dispatch, a cancel) has no retry time yet; if this object dies
+    // before it finishes, the stored alarm must come back for it soon, not only at the deadline.
+    const { upstreamTimeoutMs, createDeadlineMs } = this.host.settings;
+    let fallback: number | undefined;
+    if (ix?.state === "dispatching") fallback = Math.max(500, Math.min(upstreamTimeoutMs, createDeadlineMs / 2));
+    else if (ix && (ix.state === "cancelling" || ix.upstream.cleanup === "pending")) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
+    const retryAt = this.retryAt ?? (fallback === undefined ? undefined : this.host.now() + fallback);
     this.host.setAlarm(ix ? nextWake(ix, retryAt, this.pollAt) : undefined);
   }
 
@@ -209,6 +217,7 @@ export class InteractionCore {
         attributes: ix.attributes,
         ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
         mayExist,
+        ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
       };
       mayExist = true;
       let result: DispatchResult;
@@ -224,6 +233,7 @@ export class InteractionCore {
         this.host.metric?.("upstream_error", { outcome: "dispatch", upstream: this.host.adapter.name, status: result.status ?? 0 });
       }
       log(result.kind === "accepted" ? "info" : "warn", "upstream dispatch", {
+        requestId: request.requestId,
         interactionId: ix.interactionId,
         upstream: this.host.adapter.name,
         outcome: result.kind,
@@ -260,7 +270,11 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix || !ix.upstream.id) return;
     if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
-    const ref = { interactionId: ix.interactionId, upstreamId: ix.upstream.id };
+    const ref = {
+      interactionId: ix.interactionId,
+      upstreamId: ix.upstream.id,
+      ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
+    };
     let result: CancelResult;
     const started = this.host.now();
     try {
@@ -272,6 +286,7 @@ export class InteractionCore {
       this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
     }
     log(result.kind === "retry" ? "warn" : "info", "upstream cancel", {
+      requestId: ref.requestId,
       interactionId: ix.interactionId,
       upstream: this.host.adapter.name,
       outcome: result.kind,
@@ -321,7 +336,7 @@ export class InteractionCore {
   }
 
   /** Create (or, with `existing`, look up) the interaction and wait until the upstream accepted it. */
-  async create(input: CreateInteraction & { interactionId: string; existing: boolean }): Promise<CreateOutcome> {
+  async create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
     let ix = this.load();
     if (!ix) {
       if (input.existing) return { kind: "inactive" };
@@ -336,6 +351,7 @@ export class InteractionCore {
     } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
       return { kind: "inactive" };
     }
+    if (input.requestId !== undefined) this.requestId = input.requestId;
     this.startDispatch();
     // The loop itself stops at the deadline; the margin only covers a stalled runtime.
     await this.waitFor(
@@ -351,9 +367,10 @@ export class InteractionCore {
   }
 
   /** Diyalog's DELETE: record the cancel first (so the veto holds), then try the upstream once. */
-  async cancel(interactionId: string): Promise<CancelOutcome> {
+  async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
+    if (requestId !== undefined) this.requestId = requestId;
     this.step({ type: "cancel_requested" });
     const settled = (r: Interaction | null) => !r || (r.state !== "cancelling" && r.upstream.cleanup !== "pending");
     await this.waitFor(settled, this.host.settings.upstreamTimeoutMs);
@@ -425,9 +442,19 @@ export class InteractionCore {
     this.arm();
   }
 
-  /** Deletes everything stored about the interaction, its customer-index entry first. */
+  /**
+   * Deletes everything stored about the interaction, its customer-index entry first. When the index
+   * cannot be reached the purge is retried by its own alarm, for as long as it takes: the runtime's
+   * alarm retries give up after a few minutes, and personal data must not outlive retention.
+   */
   private async purge(ix: Interaction): Promise<void> {
-    await this.host.releaseCustomer(ix);
+    try {
+      await this.host.releaseCustomer(ix);
+    } catch {
+      log("warn", "purge deferred", { interactionId: ix.interactionId });
+      this.host.setAlarm(this.host.now() + PURGE_RETRY_MS);
+      return;
+    }
     await this.host.deleteAll();
     this.record = null;
   }

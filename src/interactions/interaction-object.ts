@@ -45,12 +45,12 @@ export class InteractionObject extends DurableObject<Env> {
     this.core = new InteractionCore(host);
   }
 
-  create(input: CreateInteraction & { interactionId: string; existing: boolean }): Promise<CreateOutcome> {
+  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
     return this.core.create(input);
   }
 
-  cancel(interactionId: string): Promise<CancelOutcome> {
-    return this.core.cancel(interactionId);
+  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {
+    return this.core.cancel(interactionId, requestId);
   }
 
   claim(interactionId: string, agentId?: string): ClaimOutcome {

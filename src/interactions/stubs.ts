@@ -7,3 +7,8 @@ export function customerStub(env: Env, customerId: string) {
 export function interactionStub(env: Env, interactionId: string) {
   return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(interactionId));
 }
+
+/** The embedded simulator's one queue. */
+export function simulatorStub(env: Env) {
+  return env.SIMULATOR.get(env.SIMULATOR.idFromName("simulator"));
+}

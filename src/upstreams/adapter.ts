@@ -14,11 +14,15 @@ export interface DispatchRequest {
    * upstream without idempotency keys must look the interaction up before creating it again.
    */
   mayExist: boolean;
+  /** The `x-request-id` of the Diyalog request that caused this call, for upstreams that log it. */
+  requestId?: string;
 }
 
 export interface UpstreamRef {
   interactionId: string;
   upstreamId: string;
+  /** The `x-request-id` of the Diyalog request that caused this call, when there is one. */
+  requestId?: string;
 }
 
 /** Transient trouble: try again later, no sooner than `retryAfterMs` when the upstream said so. */

@@ -32,6 +32,11 @@ function unreachable(err: unknown): Retry {
   return { kind: "retry", reason: name === "TimeoutError" || name === "AbortError" ? "timed out" : "network error" };
 }
 
+/** The Diyalog request's id travels on, so one id finds a call in both systems' logs. */
+function requestIdHeader(requestId: string | undefined): Record<string, string> {
+  return requestId === undefined ? {} : { "x-request-id": requestId };
+}
+
 export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): UpstreamAdapter {
   const base = config.upstreamUrl!;
   const secrets = config.signingSecrets;
@@ -60,6 +65,7 @@ export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): Upst
       try {
         response = await send("POST", "/interactions", JSON.stringify(payload), signal, {
           "idempotency-key": request.interactionId,
+          ...requestIdHeader(request.requestId),
         });
       } catch (err) {
         return unreachable(err);
@@ -85,7 +91,7 @@ export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): Upst
     async cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
       let response: Response;
       try {
-        response = await send("DELETE", `/interactions/${encodeURIComponent(ref.upstreamId)}`, "", signal);
+        response = await send("DELETE", `/interactions/${encodeURIComponent(ref.upstreamId)}`, "", signal, requestIdHeader(ref.requestId));
       } catch (err) {
         return unreachable(err);
       }

@@ -13,8 +13,8 @@ import { isInteractionId } from "../diyalog/routes";
  * signatures, not API keys; absent (404) unless `UPSTREAM=http` with a signing secret.
  */
 
-const ClaimBody = z.object({ agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))) });
-const EventBody = z.object({
+export const ClaimBody = z.object({ agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))) });
+export const EventBody = z.object({
   type: z.enum(["abandoned", "completed", "failed"]),
   reason: z.optional(z.string().check(z.maxLength(500))),
 });

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig } from "../config";
-import { interactionStub } from "../interactions/stubs";
+import { interactionStub, simulatorStub } from "../interactions/stubs";
 import type { CancelResult, DispatchRequest, DispatchResult, UpstreamAdapter, UpstreamRef } from "./adapter";
 
 /**
@@ -134,7 +134,7 @@ export class SimulatorObject extends DurableObject<Env> {
 
 /** The adapter the interaction uses to reach the simulator: Durable Object RPC, no network. */
 export function simulatorAdapter(env: Env): UpstreamAdapter {
-  const stub = () => env.SIMULATOR.get(env.SIMULATOR.idFromName("simulator"));
+  const stub = () => simulatorStub(env);
   return {
     name: "simulator",
     canVeto: true,

@@ -126,8 +126,11 @@ export async function call(path: string, init: RequestInit = {}): Promise<Answer
   return checkEnvelope(res);
 }
 
-/** The same worker called with a modified env (other configurations); the envelope is checked. */
-export async function callWithEnv(overrides: Record<string, string | undefined>, path: string, init: RequestInit = {}): Promise<Answer> {
+/**
+ * The raw response of the worker called with a modified env (other configurations, or keys of a
+ * test's own so its rate-limit bucket is private); nothing is checked. Background work is awaited.
+ */
+export async function fetchWithEnv(overrides: Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
   const modified: Record<string, unknown> = { ...env };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete modified[name];
@@ -136,9 +139,14 @@ export async function callWithEnv(overrides: Record<string, string | undefined>,
   const ctx = createExecutionContext();
   const request = new Request(`${BASE}${path}`, fromOwnAddress(init)) as Parameters<typeof worker.fetch>[0];
   const res = await worker.fetch(request, modified as unknown as Env, ctx);
-  const answer = await checkEnvelope(res);
+  const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
-  return answer;
+  return new Response(res.status === 101 || res.status === 204 || res.status === 304 ? null : body, res);
+}
+
+/** The same worker called with a modified env (other configurations); the envelope is checked. */
+export async function callWithEnv(overrides: Record<string, string | undefined>, path: string, init: RequestInit = {}): Promise<Answer> {
+  return checkEnvelope(await fetchWithEnv(overrides, path, init));
 }
 
 /** Ids created by a test file; `cleanup()` cancels those still waiting so the one agent stays free. */

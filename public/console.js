@@ -1,0 +1,381 @@
+// The operator console: plain browser JavaScript, no framework, nothing loaded from elsewhere
+// (the page's CSP is default-src 'self'). The API key lives in this tab's sessionStorage only and
+// travels in the Authorization header, never in a URL.
+"use strict";
+
+const STORE = { key: "diyalog-console.key", base: "diyalog-console.base", calls: "diyalog-console.calls" };
+const POLL_MS = 1000;
+const TERMINAL = new Set(["assigned", "cancelled", "failed", "expired"]);
+const STATE_LABELS = {
+  received: "received",
+  dispatching: "dispatching",
+  queued: "queued",
+  assigned: "assigned",
+  cancelling: "cancelling",
+  cancelled: "cancelled",
+  failed: "failed",
+  expired: "expired",
+};
+
+const $ = (id) => document.getElementById(id);
+
+/** An element with a class and text; never HTML from the server. */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const session = {
+  get key() {
+    return sessionStorage.getItem(STORE.key);
+  },
+  get base() {
+    return sessionStorage.getItem(STORE.base) || "";
+  },
+  signIn(key, base) {
+    sessionStorage.setItem(STORE.key, key);
+    sessionStorage.setItem(STORE.base, base);
+  },
+  signOut() {
+    sessionStorage.removeItem(STORE.key);
+    sessionStorage.removeItem(STORE.base);
+  },
+  calls() {
+    try {
+      const list = JSON.parse(sessionStorage.getItem(STORE.calls) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch {
+      return [];
+    }
+  },
+  remember(id) {
+    const list = session.calls().filter((c) => c.id !== id);
+    list.unshift({ id, at: new Date().toISOString() });
+    sessionStorage.setItem(STORE.calls, JSON.stringify(list.slice(0, 10)));
+  },
+};
+
+let current = null; // interactionId being followed
+let simulatorOn = false;
+const lastStates = new Map();
+
+/** Calls the API with the stored key; answers {status, body} (body null when not JSON). */
+async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${session.key}` };
+  const init = { method, headers, cache: "no-store", credentials: "omit" };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(session.base + path, init);
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (res.status === 401 && session.key) {
+    showLogin("The API key was refused. Sign in again.");
+  }
+  return { status: res.status, body: data };
+}
+
+function failureText(answer) {
+  const b = answer.body;
+  if (b && b.errorCode) return `${answer.status} ${b.errorCode}: ${b.errorMessage}`;
+  return `HTTP ${answer.status}`;
+}
+
+function setStatus(node, text, tone) {
+  node.textContent = text;
+  node.dataset.tone = tone || "";
+}
+
+function shortId(id) {
+  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+}
+
+function clock(iso) {
+  const d = new Date(iso);
+  const pad = (n, w = 2) => String(n).padStart(w, "0");
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+function seconds(ms) {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+// ---- health -------------------------------------------------------------------------------
+
+async function loadHealth() {
+  const pill = $("health");
+  try {
+    const res = await fetch("/healthz", { cache: "no-store", credentials: "omit" });
+    const body = await res.json();
+    if (body.success) {
+      pill.textContent = `${body.result.upstream} · ok`;
+      pill.className = "pill pill-ok";
+      $("real-upstream").hidden = body.result.upstream === "simulator";
+    } else {
+      pill.textContent = body.errorCode || "unhealthy";
+      pill.className = "pill pill-bad";
+      pill.title = body.errorMessage || "";
+    }
+  } catch {
+    pill.textContent = "unreachable";
+    pill.className = "pill pill-bad";
+  }
+}
+
+// ---- sign in ------------------------------------------------------------------------------
+
+function showLogin(message) {
+  session.signOut();
+  $("login-card").hidden = false;
+  $("app").hidden = true;
+  $("logout").hidden = true;
+  const error = $("login-error");
+  error.hidden = !message;
+  error.textContent = message || "";
+  $("api-key").value = "";
+  $("api-key").focus();
+}
+
+function showApp() {
+  $("login-card").hidden = true;
+  $("app").hidden = false;
+  $("logout").hidden = false;
+  if (!$("customer-id").value) $("customer-id").value = freshCustomerId();
+  if (!$("attached-data").value) $("attached-data").value = '[\n  {"TRX": "Diyalog"},\n  {"Segment": "VIP"}\n]';
+  renderHistory();
+  const calls = session.calls();
+  if (!current && calls.length > 0) follow(calls[0].id);
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  const base = $("base-path").value.trim().replace(/\/+$/, "");
+  if (!key) return;
+  session.signIn(key, base);
+  // Any well-formed id that does not exist: 404 means the key was accepted, 401 that it was not.
+  const probe = await api("GET", "/v1/interactions/00000000-0000-4000-8000-000000000000");
+  if (probe.status === 404) {
+    showApp();
+    refresh();
+  } else if (probe.status !== 401) {
+    showLogin(`Could not check the key: ${failureText(probe)}`);
+  }
+}
+
+// ---- placing a call -----------------------------------------------------------------------
+
+function freshCustomerId() {
+  const digits = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b % 10).join("");
+  return `demo-${digits}`;
+}
+
+async function placeCall(event) {
+  event.preventDefault();
+  const status = $("call-status");
+  const body = { customerId: $("customer-id").value.trim() };
+  const raw = $("attached-data").value.trim();
+  if (raw) {
+    try {
+      body.attachedData = JSON.parse(raw);
+    } catch {
+      setStatus(status, "attachedData is not valid JSON", "bad");
+      return;
+    }
+  }
+  const button = $("place-call");
+  button.disabled = true;
+  setStatus(status, "waiting for the queue…", "busy");
+  try {
+    const answer = await api("POST", "/v1/interactions", body);
+    const id = answer.body && answer.body.result && answer.body.result.interactionId;
+    if (answer.body && answer.body.success) {
+      setStatus(status, `queued as ${shortId(id)}`, "ok");
+      $("customer-id").value = freshCustomerId();
+    } else {
+      setStatus(status, failureText(answer), "bad");
+    }
+    if (id) {
+      session.remember(id);
+      renderHistory();
+      follow(id);
+    }
+  } catch (err) {
+    setStatus(status, `network error: ${err.message}`, "bad");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderHistory() {
+  const calls = session.calls();
+  const list = $("history");
+  list.replaceChildren();
+  $("history-block").hidden = calls.length === 0;
+  for (const call of calls) {
+    const item = el("li");
+    const button = el("button", "link", shortId(call.id));
+    button.type = "button";
+    button.title = call.id;
+    button.addEventListener("click", () => follow(call.id));
+    if (call.id === current) button.setAttribute("aria-current", "true");
+    const state = lastStates.get(call.id);
+    item.append(button, el("span", "state small", state || ""));
+    if (state) item.lastChild.dataset.state = state;
+    list.append(item);
+  }
+}
+
+// ---- following an interaction ---------------------------------------------------------------
+
+function follow(id) {
+  current = id;
+  setStatus($("cancel-status"), "");
+  renderHistory();
+  refreshInteraction();
+}
+
+function renderInteraction(view) {
+  $("ix-empty").hidden = true;
+  $("ix-body").hidden = false;
+  const badge = $("ix-state");
+  badge.textContent = STATE_LABELS[view.state] || view.state;
+  badge.dataset.state = view.state;
+  $("ix-id").textContent = view.interactionId;
+  const up = view.upstream || {};
+  $("ix-upstream").textContent = [up.adapter, up.agentId ? `with ${up.agentId}` : "", up.status ? `HTTP ${up.status}` : ""]
+    .filter(Boolean)
+    .join(" · ");
+  $("ix-customer").textContent = view.customerId;
+  const attributes = Object.entries(view.attributes || {});
+  const attrs = $("ix-attributes");
+  attrs.replaceChildren();
+  if (attributes.length === 0) attrs.textContent = "none";
+  for (const [k, v] of attributes) attrs.append(el("span", "chip", `${k}=${v}`));
+  $("cancel-call").disabled = TERMINAL.has(view.state);
+
+  const timeline = $("timeline");
+  timeline.replaceChildren();
+  const start = Date.parse(view.timeline[0] ? view.timeline[0].at : view.createdAt);
+  for (const entry of view.timeline) {
+    const item = el("li");
+    const when = el("time", "when", clock(entry.at));
+    when.dateTime = entry.at;
+    const state = el("span", "state small", entry.state);
+    state.dataset.state = entry.state;
+    const offset = el("span", "offset", `+${seconds(Date.parse(entry.at) - start)}`);
+    item.append(when, offset, state, el("span", "detail", entry.detail));
+    timeline.append(item);
+  }
+  if (lastStates.get(view.interactionId) !== view.state) {
+    lastStates.set(view.interactionId, view.state);
+    renderHistory();
+  }
+}
+
+async function refreshInteraction() {
+  const id = current;
+  if (!id || !session.key) return;
+  const answer = await api("GET", `/v1/interactions/${encodeURIComponent(id)}`);
+  if (id !== current) return;
+  if (answer.body && answer.body.success) renderInteraction(answer.body.result);
+  else if (answer.status === 404) {
+    $("ix-state").textContent = "gone (purged)";
+    $("ix-state").dataset.state = "none";
+  }
+}
+
+async function cancelCall() {
+  const id = current;
+  if (!id) return;
+  const status = $("cancel-status");
+  $("cancel-call").disabled = true;
+  setStatus(status, "cancelling…", "busy");
+  try {
+    const answer = await api("DELETE", `/v1/interactions/${encodeURIComponent(id)}`);
+    if (answer.status === 200) setStatus(status, `done: ${answer.body.result.state}`, "ok");
+    else if (answer.status === 202) setStatus(status, "recorded; the veto holds, the upstream is still being told", "ok");
+    else if (answer.status === 409) setStatus(status, "too late: an agent already has the call", "bad");
+    else setStatus(status, failureText(answer), "bad");
+  } catch (err) {
+    setStatus(status, `network error: ${err.message}`, "bad");
+  }
+  await refreshInteraction();
+}
+
+// ---- the simulator --------------------------------------------------------------------------
+
+function renderSimulator(snapshot) {
+  const agents = $("agents");
+  agents.replaceChildren();
+  for (const agent of snapshot.agents) {
+    const item = el("li", agent.busy ? "agent busy" : "agent free");
+    item.append(el("span", "dot"), el("span", "name", agent.id));
+    if (agent.busy) {
+      const what = el("span", "what");
+      if (agent.interactionId) {
+        const call = el("code", agent.interactionId === current ? "mine" : "", shortId(agent.interactionId));
+        call.title = agent.interactionId;
+        what.append("on ", call, ` · ${seconds(agent.busyForMs)} left`);
+      } else {
+        what.textContent = `busy · ${seconds(agent.busyForMs)} left`;
+      }
+      item.append(what);
+    } else {
+      item.append(el("span", "what", "free"));
+    }
+    agents.append(item);
+  }
+  const queue = $("queue");
+  queue.replaceChildren();
+  for (const waiting of snapshot.queue) {
+    const item = el("li");
+    const call = el("code", waiting.interactionId === current ? "mine" : "", shortId(waiting.interactionId));
+    call.title = waiting.interactionId;
+    item.append(call, el("span", "what", `waiting ${seconds(waiting.waitingMs)}`));
+    queue.append(item);
+  }
+  $("queue-empty").hidden = snapshot.queue.length > 0;
+}
+
+async function refreshSimulator() {
+  if (!session.key) return;
+  const answer = await api("GET", "/v1/simulator");
+  simulatorOn = answer.status === 200;
+  $("sim-card").hidden = !simulatorOn;
+  if (simulatorOn) renderSimulator(answer.body.result);
+}
+
+// ---- the loop -------------------------------------------------------------------------------
+
+async function refresh() {
+  if (!session.key) return;
+  try {
+    await Promise.all([refreshInteraction(), refreshSimulator()]);
+  } catch {
+    // a missed poll is retried on the next tick
+  }
+}
+
+async function loop() {
+  await refresh();
+  setTimeout(loop, POLL_MS);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", signIn);
+  $("call-form").addEventListener("submit", placeCall);
+  $("cancel-call").addEventListener("click", cancelCall);
+  $("logout").addEventListener("click", () => showLogin(""));
+  loadHealth();
+  if (session.key) showApp();
+  else showLogin("");
+  loop();
+});

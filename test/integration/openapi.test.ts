@@ -1,0 +1,255 @@
+import { exports } from "cloudflare:workers";
+import { Validator, type Schema } from "@cfworker/json-schema";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import { createApp } from "../../src/app";
+import { CreateInteractionBody, normaliseCreate } from "../../src/diyalog/create-request";
+import { ERROR_CODES } from "../../src/http/envelope";
+import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { buildOpenApiDocument, renderOpenApiDocument } from "../../scripts/lib/openapi";
+import { authHeaders, BASE, call, cleanup, createOk, KEY, sampleBody, type Answer } from "./helpers";
+
+/**
+ * `GET /openapi.json` (design §1): the committed document is the one the build script makes from
+ * the worker's own zod schemas, it names every route and errorCode, a request body is valid by the
+ * document exactly when the worker's schema accepts it, and real answers match the documented ones.
+ */
+
+type Json = Record<string, any>;
+
+const doc = buildOpenApiDocument() as Json;
+
+afterAll(cleanup);
+
+/** A validator for the schema at `pointer` inside the document, with its `$ref`s resolvable. */
+function validatorAt(...path: string[]): Validator {
+  let schema: any = doc;
+  for (const key of path) {
+    schema = schema?.[key];
+    if (schema === undefined) throw new Error(`the document has nothing at ${path.join(" → ")}`);
+  }
+  // The document's own #/components pointers resolve against this root.
+  const root = structuredClone({ allOf: [schema], components: doc.components }) as Schema;
+  return new Validator(root, "2020-12", false);
+}
+
+const operations = (): [string, string, Json][] =>
+  Object.entries(doc.paths as Json).flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => [path, method, op as Json] as [string, string, Json]));
+
+describe("the served document", () => {
+  it("GET /openapi.json is the committed file, and that file is what the build script makes now", async () => {
+    const res = await exports.default.fetch(`${BASE}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type") ?? "").toMatch(/^application\/json/);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    const served = await res.text();
+    // Stale: run `npm run build:openapi` and commit public/openapi.json.
+    expect(served, "public/openapi.json is stale: run `npm run build:openapi`").toBe(renderOpenApiDocument());
+  });
+
+  it("HEAD works, other methods answer 405 with Allow, without a key", async () => {
+    const head = await exports.default.fetch(`${BASE}/openapi.json`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    // (DELETE on a single segment is a cancel of that id: test/integration/console.test.ts)
+    for (const method of ["POST", "PUT", "PATCH"]) {
+      const answer = await call("/openapi.json", { method });
+      expect(answer.status, method).toBe(405);
+      expect(answer.body.errorCode).toBe("method_not_allowed");
+      expect(answer.res.headers.get("allow")).toBe("GET, HEAD");
+    }
+  });
+
+  it("is an OpenAPI 3.1 document whose every $ref resolves", () => {
+    expect(doc.openapi).toBe("3.1.0");
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(10);
+    for (const raw of refs) {
+      const pointer = raw.slice(8, -1);
+      expect(pointer.startsWith("#/")).toBe(true);
+      let target: any = doc;
+      for (const part of pointer.slice(2).split("/")) target = target?.[part.replaceAll("~1", "/").replaceAll("~0", "~")];
+      expect(target, pointer).toBeDefined();
+    }
+  });
+});
+
+describe("coverage", () => {
+  it("every route of the worker is in the document", () => {
+    const documented = new Set(operations().map(([path, method]) => `${method.toUpperCase()} ${path}`));
+    const routes = createApp()
+      .routes.filter((r) => ["GET", "POST", "DELETE", "PUT", "PATCH"].includes(r.method) && !r.path.includes("*"))
+      .map((r) => `${r.method} ${r.path.replace(/:id\b/, "{interactionId}")}`);
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    for (const route of new Set(routes)) expect(documented, route).toContain(route);
+  });
+
+  it("the ErrorCode schema is the envelope's closed list, and every errorCode is some documented answer's", () => {
+    expect(doc.components.schemas.ErrorCode.enum).toEqual([...ERROR_CODES]);
+    const answered = new Set<string>();
+    for (const [, , op] of operations()) {
+      for (const response of Object.values(op.responses as Json)) {
+        const schema = (response as Json).content?.["application/json"]?.schema;
+        for (const part of schema?.allOf ?? []) for (const code of part.properties?.errorCode?.enum ?? []) answered.add(code);
+      }
+    }
+    expect([...answered].sort()).toEqual([...ERROR_CODES].sort());
+  });
+
+  it("every JSON answer of the API is the envelope (success or Failure)", () => {
+    for (const [path, method, op] of operations()) {
+      if (path === "/openapi.json" || path.startsWith("/console") || path.includes("twilio")) continue;
+      for (const [status, response] of Object.entries(op.responses as Json)) {
+        const schema = (response as Json).content?.["application/json"]?.schema;
+        expect(schema, `${method} ${path} ${status}`).toBeDefined();
+        const ok = status.startsWith("2");
+        if (ok) expect(schema.properties.success, `${method} ${path} ${status}`).toEqual({ const: true });
+        else expect(schema.allOf[0], `${method} ${path} ${status}`).toEqual({ $ref: "#/components/schemas/Failure" });
+      }
+    }
+  });
+});
+
+describe("request schemas: valid by zod ⇔ valid by the document", () => {
+  const createSchema = validatorAt("components", "schemas", "CreateInteractionRequest");
+
+  const samples: unknown[] = [
+    sampleBody("123456", 1),
+    sampleBody("123456", 2),
+    sampleBody("123456", 3),
+    { customerId: 123456 },
+    { customerId: -1 },
+    { customerId: 1.5 },
+    { customerId: "x", attachedData: null },
+    { customerId: "x", attachedData: [] },
+    { customerId: "x", attachedData: {} },
+    { customerId: "x", attachedData: [{ a: 1, b: true, c: null }] },
+    { customerId: "x", attachedData: { a: { nested: 1 } } },
+    { customerId: "x", attachedData: [{ a: [1] }] },
+    { customerId: "x", attachedData: ["not an object"] },
+    { customerId: "x", attachedData: [null] },
+    { customerId: "x", attachedData: "TRX=Diyalog" },
+    { customerId: "x", attachedData: 5 },
+    { customerId: "x", identityNumber: null },
+    { customerId: "x", identityNumber: 12345678901 },
+    { customerId: "x", identityNumber: "12345678901", unknownField: { anything: [1, 2] } },
+    { customerId: null },
+    { customerId: true },
+    { customerId: ["123"] },
+    { customerId: { id: "123" } },
+    { attachedData: { TRX: "Diyalog" } },
+    {},
+    { customerId: "x", attachedData: JSON.parse('{"__proto__": "plain", "constructor": "data"}') },
+  ];
+
+  it.each(samples.map((s) => [JSON.stringify(s), s]))("%s", (_, sample) => {
+    const byZod = z.safeParse(CreateInteractionBody, sample).success;
+    const byDocument = createSchema.validate(sample).valid;
+    expect(byDocument).toBe(byZod);
+  });
+
+  it("the samples include both verdicts", () => {
+    const verdicts = new Set(samples.map((s) => z.safeParse(CreateInteractionBody, s).success));
+    expect(verdicts).toEqual(new Set([true, false]));
+  });
+
+  it("agrees on random JSON bodies of the create's shape", () => {
+    const scalar = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+    const attrs = fc.dictionary(fc.string(), fc.oneof(scalar, fc.jsonValue({ maxDepth: 2 })), { maxKeys: 4 });
+    const body = fc.record(
+      {
+        customerId: fc.oneof(fc.string(), fc.integer(), fc.jsonValue({ maxDepth: 1 })),
+        attachedData: fc.oneof(attrs, fc.array(fc.oneof(attrs, scalar), { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
+        identityNumber: fc.oneof(fc.string(), fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
+        extra: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(body, (sample) => {
+        const byZod = z.safeParse(CreateInteractionBody, sample).success;
+        if (byZod) accepted += 1;
+        return createSchema.validate(sample).valid === byZod;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+  });
+
+  it("whatever the worker accepts, the document accepts (it adds limits of its own, described in text)", () => {
+    for (const sample of samples) {
+      let normalised = true;
+      try {
+        normaliseCreate(sample);
+      } catch {
+        normalised = false;
+      }
+      if (normalised) expect(createSchema.validate(sample).valid, JSON.stringify(sample)).toBe(true);
+    }
+  });
+
+  const upstreamCases: [string, z.core.$ZodType, unknown[]][] = [
+    ["ClaimRequest", ClaimBody, [{}, { agentId: "agent-1" }, { agentId: "" }, { agentId: "x".repeat(129) }, { agentId: 7 }, { other: 1 }]],
+    [
+      "EventRequest",
+      EventBody,
+      [{ type: "abandoned" }, { type: "completed", reason: "done" }, { type: "other" }, {}, { type: "failed", reason: "r".repeat(501) }, { type: "failed", reason: 1 }],
+    ],
+  ];
+  for (const [name, schema, cases] of upstreamCases) {
+    it(`${name}`, () => {
+      const validator = validatorAt("components", "schemas", name);
+      for (const sample of cases) {
+        expect(validator.validate(sample).valid, JSON.stringify(sample)).toBe(z.safeParse(schema, sample).success);
+      }
+    });
+  }
+});
+
+describe("real answers match the documented ones", () => {
+  function expectDocumented(path: string, method: string, answer: Answer): void {
+    const status = String(answer.status);
+    const validator = validatorAt("paths", path, method, "responses", status, "content", "application/json", "schema");
+    const verdict = validator.validate(answer.body);
+    expect(verdict.valid, `${method.toUpperCase()} ${path} ${status}: ${answer.text} ${JSON.stringify(verdict.errors.slice(0, 3))}`).toBe(true);
+  }
+
+  it("create, read, cancel and their failures", async () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const created = await call("/v1/interactions", { method: "POST", headers: authHeaders(), body: JSON.stringify(sampleBody(crypto.randomUUID(), 2)) });
+    expectDocumented("/v1/interactions", "post", created);
+    const id = created.body.result.interactionId as string;
+    expectDocumented("/v1/interactions/{interactionId}", "get", await call(`/v1/interactions/${id}`, { headers: auth }));
+    expectDocumented("/{interactionId}", "delete", await call(`/${id}`, { method: "DELETE", headers: auth }));
+    expectDocumented("/v1/interactions/{interactionId}", "get", await call(`/v1/interactions/${id}`, { headers: auth }));
+
+    expectDocumented("/CreateInteraction", "post", await call("/CreateInteraction", { method: "POST", headers: authHeaders(), body: "{" }));
+    expectDocumented("/CreateInteraction", "post", await call("/CreateInteraction", { method: "POST", headers: authHeaders(), body: "{}" }));
+    expectDocumented("/CreateInteraction", "post", await call("/CreateInteraction", { method: "POST", headers: { ...authHeaders(), "content-type": "text/plain" }, body: "{}" }));
+    expectDocumented("/CreateInteraction", "post", await call("/CreateInteraction", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+    expectDocumented("/CreateInteraction", "post", await call("/CreateInteraction", { method: "GET" }));
+    expectDocumented("/v1/interactions/{interactionId}", "delete", await call(`/v1/interactions/${crypto.randomUUID()}`, { method: "DELETE", headers: auth }));
+  });
+
+  it("an assigned call's cancel (409) and its read", async () => {
+    const id = await createOk(sampleBody(crypto.randomUUID(), 3));
+    const auth = { authorization: `Bearer ${KEY}` };
+    // The test simulator's one agent claims after 600 ms.
+    let state = "";
+    for (let i = 0; i < 100 && state !== "assigned"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = (await call(`/v1/interactions/${id}`, { headers: auth })).body.result.state;
+    }
+    expect(state).toBe("assigned");
+    expectDocumented("/v1/interactions/{interactionId}", "get", await call(`/v1/interactions/${id}`, { headers: auth }));
+    expectDocumented("/{interactionId}", "delete", await call(`/${id}`, { method: "DELETE", headers: auth }));
+  });
+
+  it("healthz and the simulator's view", async () => {
+    expectDocumented("/healthz", "get", await call("/healthz"));
+    expectDocumented("/v1/simulator", "get", await call("/v1/simulator", { headers: { authorization: `Bearer ${KEY}` } }));
+    expectDocumented("/v1/simulator", "get", await call("/v1/simulator"));
+  });
+});
