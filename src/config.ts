@@ -10,6 +10,13 @@ import { VENDOR_CONFIG } from "./upstreams/vendor-config";
 const UPSTREAMS = ["simulator", "http", "genesys-cloud", "twilio-taskrouter", "amazon-connect"] as const;
 export type UpstreamName = (typeof UPSTREAMS)[number];
 
+/** A var as text: absent, null or blank is `undefined`; surrounding whitespace is dropped. */
+export function varText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const s = String(value).trim();
+  return s === "" ? undefined : s;
+}
+
 /** A string var: absent or blank is `undefined`; surrounding whitespace is dropped. */
 const text = z.pipe(
   z.optional(z.union([z.string(), z.number(), z.boolean()])),
@@ -210,4 +217,15 @@ export function getConfig(env: object): ConfigResult {
     cache.set(env, result);
   }
   return result;
+}
+
+/**
+ * Parses an optional base-URL var (vendor API overrides) by the rule of UPSTREAM_URL: https, plain
+ * http only for this machine, no credentials, query or fragment. A problem names the variable.
+ */
+export function parseBaseUrl(name: string, value: unknown, problems: string[]): string | undefined {
+  const parsed = z.safeParse(baseUrl, value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) problems.push(`${name}: ${issue.message}`);
+  return undefined;
 }

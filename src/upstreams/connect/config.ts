@@ -1,3 +1,4 @@
+import { parseBaseUrl, varText } from "../../config";
 /**
  * The `amazon-connect` adapter's own variables (design §3 "Adapter configuration"). Parsed once per
  * isolate through the VENDOR_CONFIG registry; every problem names its variable and never echoes a
@@ -17,31 +18,10 @@ export interface ConnectConfig {
 
 type Parsed = { ok: true; value: ConnectConfig } | { ok: false; problems: string[] };
 
-function text(env: Record<string, unknown>, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === null) return undefined;
-  const s = String(raw).trim();
-  return s === "" ? undefined : s;
-}
-
-/** https, or plain http to this machine only (local fakes), as for UPSTREAM_URL. */
-function endpointProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be an absolute URL";
-  }
-  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) return "must use https (plain http only for localhost/127.0.0.1)";
-  if (url.search || url.hash || url.username || url.password) return "must not carry credentials, a query or a fragment";
-  return undefined;
-}
-
 export function parseConnectConfig(env: Record<string, unknown>): Parsed {
   const problems: string[] = [];
   const read = (name: string, pattern: RegExp, rule: string): string => {
-    const value = text(env, name);
+    const value = varText(env[name]);
     if (value === undefined) problems.push(`${name}: required when UPSTREAM=amazon-connect`);
     else if (!pattern.test(value)) problems.push(`${name}: ${rule}`);
     return value ?? "";
@@ -54,16 +34,13 @@ export function parseConnectConfig(env: Record<string, unknown>): Parsed {
   const contactFlowId = read("CONNECT_CONTACT_FLOW_ID", /^[A-Za-z0-9-]{1,500}$/, "must be the flow ID (the last part of the flow ARN)");
 
   let pollSeconds = 5;
-  const poll = text(env, "CONNECT_POLL_SECONDS");
+  const poll = varText(env["CONNECT_POLL_SECONDS"]);
   if (poll !== undefined) {
     pollSeconds = Number(poll);
     if (!/^\d+$/.test(poll) || pollSeconds < 1 || pollSeconds > 300) problems.push("CONNECT_POLL_SECONDS: must be an integer from 1 to 300");
   }
 
-  let endpoint = text(env, "CONNECT_ENDPOINT") ?? `https://connect.${region}.amazonaws.com`;
-  const problem = endpointProblem(endpoint);
-  if (problem) problems.push(`CONNECT_ENDPOINT: ${problem}`);
-  endpoint = endpoint.replace(/\/+$/, "");
+  const endpoint = parseBaseUrl("CONNECT_ENDPOINT", varText(env.CONNECT_ENDPOINT) ?? `https://connect.${region}.amazonaws.com`, problems) ?? "";
 
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { region, accessKeyId, secretAccessKey, instanceId, contactFlowId, pollSeconds, endpoint } };

@@ -1,5 +1,4 @@
-import * as z from "zod/mini";
-import { ConfigSchema } from "../../config";
+import { parseBaseUrl, varText } from "../../config";
 
 /**
  * The `genesys-cloud` adapter's own variables (design §3 "Adapter configuration"), parsed once per
@@ -38,22 +37,8 @@ const DEFAULT_AGENT_KEYS = ["PrimaryProjectManagerId", "SecondaryProjectManagerI
 type Parsed = { ok: true; value: GenesysConfig } | { ok: false; problems: string[] };
 
 /** A var as trimmed text; absent or blank is `undefined`. */
-function text(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  const s = String(v).trim();
-  return s === "" ? undefined : s;
-}
-
-/** The rule of UPSTREAM_URL, reused from src/config.ts: https, plain http only for this machine. */
-function baseUrl(name: string, v: unknown, problems: string[]): string | undefined {
-  const parsed = z.safeParse(ConfigSchema.shape.UPSTREAM_URL, v);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) problems.push(`${name}: ${issue.message}`);
-  return undefined;
-}
-
 function json(name: string, v: unknown, problems: string[]): unknown {
-  const s = text(v);
+  const s = varText(v);
   if (s === undefined) return undefined;
   try {
     return JSON.parse(s);
@@ -103,7 +88,7 @@ function fieldMap(v: unknown, problems: string[]): Record<string, string | null>
 export function parseGenesysConfig(env: Record<string, unknown>): Parsed {
   const problems: string[] = [];
   const required = (name: string): string => {
-    const v = text(env[name]);
+    const v = varText(env[name]);
     if (v === undefined) problems.push(`${name}: required when UPSTREAM=genesys-cloud`);
     return v ?? "";
   };
@@ -115,16 +100,16 @@ export function parseGenesysConfig(env: Record<string, unknown>): Parsed {
   const queueId = required("GENESYS_QUEUE_ID");
   if (queueId !== "" && !UUID.test(queueId)) problems.push("GENESYS_QUEUE_ID: must be a queue UUID");
 
-  const region = text(env.GENESYS_REGION)?.toLowerCase();
+  const region = varText(env.GENESYS_REGION)?.toLowerCase();
   if (region !== undefined && !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(region)) {
     problems.push("GENESYS_REGION: must be a Genesys Cloud domain such as mypurecloud.de");
   }
-  const loginOverride = baseUrl("GENESYS_LOGIN_URL", env.GENESYS_LOGIN_URL, problems);
-  const apiOverride = baseUrl("GENESYS_API_URL", env.GENESYS_API_URL, problems);
+  const loginOverride = parseBaseUrl("GENESYS_LOGIN_URL", env.GENESYS_LOGIN_URL, problems);
+  const apiOverride = parseBaseUrl("GENESYS_API_URL", env.GENESYS_API_URL, problems);
   const loginUrl = loginOverride ?? (region ? `https://login.${region}` : undefined);
   const apiUrl = apiOverride ?? (region ? `https://api.${region}` : undefined);
   // An override that failed validation has already reported its own problem.
-  const badOverride = (text(env.GENESYS_LOGIN_URL) !== undefined && !loginOverride) || (text(env.GENESYS_API_URL) !== undefined && !apiOverride);
+  const badOverride = (varText(env.GENESYS_LOGIN_URL) !== undefined && !loginOverride) || (varText(env.GENESYS_API_URL) !== undefined && !apiOverride);
   if ((!loginUrl || !apiUrl) && !badOverride) {
     problems.push("GENESYS_REGION: required (e.g. mypurecloud.de) unless GENESYS_API_URL and GENESYS_LOGIN_URL are both set");
   }
@@ -136,10 +121,10 @@ export function parseGenesysConfig(env: Record<string, unknown>): Parsed {
       ? DEFAULT_AGENT_KEYS
       : String(keysRaw).split(",").map((s) => s.trim()).filter((s) => s !== "");
 
-  const lookup = text(env.GENESYS_AGENT_ID_LOOKUP) ?? "uuid";
+  const lookup = varText(env.GENESYS_AGENT_ID_LOOKUP) ?? "uuid";
   if (lookup !== "uuid" && lookup !== "employeeId") problems.push('GENESYS_AGENT_ID_LOOKUP: must be "uuid" or "employeeId"');
 
-  const pollText = text(env.GENESYS_POLL_SECONDS);
+  const pollText = varText(env.GENESYS_POLL_SECONDS);
   const pollSeconds = pollText === undefined ? 5 : Number(pollText);
   if (pollText !== undefined && (!/^\d+$/.test(pollText) || pollSeconds < 1 || pollSeconds > 300)) {
     problems.push("GENESYS_POLL_SECONDS: must be an integer from 1 to 300");

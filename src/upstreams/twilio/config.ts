@@ -1,6 +1,5 @@
-import * as z from "zod/mini";
 // Used only inside the parser, after config.ts (which imports this module) has finished loading.
-import { ConfigSchema } from "../../config";
+import { parseBaseUrl, varText } from "../../config";
 import type { VendorConfigParser } from "../vendor-config";
 
 /**
@@ -22,18 +21,9 @@ export interface TwilioConfig {
 
 const DEFAULT_API_URL = "https://taskrouter.twilio.com";
 
-function read(env: Record<string, unknown>, name: string): string | undefined {
-  const v = env[name];
-  if (v === undefined || v === null) return undefined;
-  const s = String(v).trim();
-  return s === "" ? undefined : s;
-}
-
 /** TaskRouter's base URL, held to the same rules as every base URL (https, or http on this machine only). */
 function apiUrl(value: unknown, problems: string[]): string {
-  const parsed = z.safeParse(ConfigSchema.shape.UPSTREAM_URL, value);
-  if (!parsed.success) problems.push(`TWILIO_API_URL: ${parsed.error.issues[0]?.message ?? "invalid"}`);
-  return (parsed.success && parsed.data) || DEFAULT_API_URL;
+  return parseBaseUrl("TWILIO_API_URL", value, problems) ?? DEFAULT_API_URL;
 }
 
 /** A function declaration, so the import cycle with config.ts can never see it uninitialised. */
@@ -41,20 +31,20 @@ export function parseTwilioConfig(env: Record<string, unknown>): ReturnType<Vend
   const problems: string[] = [];
   /** A SID is a two-letter prefix and 32 hex digits; a typo caught here beats a 404 at the first call. */
   const sid = (name: string, prefix: string): string => {
-    const v = read(env, name);
+    const v = varText(env[name]);
     if (v === undefined) problems.push(`${name}: required when UPSTREAM=twilio-taskrouter`);
     else if (!new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(v)) problems.push(`${name}: must be ${prefix} followed by 32 hex digits`);
     return v ?? "";
   };
   const accountSid = sid("TWILIO_ACCOUNT_SID", "AC");
-  const authToken = read(env, "TWILIO_AUTH_TOKEN");
+  const authToken = varText(env["TWILIO_AUTH_TOKEN"]);
   if (authToken === undefined) problems.push("TWILIO_AUTH_TOKEN: required (it verifies the assignment callbacks)");
   const workspaceSid = sid("TWILIO_WORKSPACE_SID", "WS");
   const workflowSid = sid("TWILIO_WORKFLOW_SID", "WW");
   let restUser = accountSid;
   let restPassword = authToken ?? "";
-  const hasKey = read(env, "TWILIO_API_KEY_SID") !== undefined;
-  const keySecret = read(env, "TWILIO_API_KEY_SECRET");
+  const hasKey = varText(env["TWILIO_API_KEY_SID"]) !== undefined;
+  const keySecret = varText(env["TWILIO_API_KEY_SECRET"]);
   if (hasKey) {
     restUser = sid("TWILIO_API_KEY_SID", "SK");
     if (keySecret === undefined) problems.push("TWILIO_API_KEY_SECRET: required when TWILIO_API_KEY_SID is set");
