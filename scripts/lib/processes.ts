@@ -47,6 +47,8 @@ export async function serve(handler: (request: Request) => Promise<Response>, po
 export interface DevWorker {
   url: string;
   stop(): Promise<void>;
+  /** The process group leader (npx → wrangler → workerd), e.g. to read the group's CPU time. */
+  pid: number | undefined;
 }
 
 /**
@@ -61,6 +63,8 @@ export async function startWorker(
   const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
   const state = mkdtempSync(join(base, "diyalog-proxy-"));
   const args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
+  // Each worker gets its own devtools port: the default 9229 would make a second `wrangler dev` fail.
+  args.push("--inspector-port", String(await freePort()));
   if (options.config) args.push("--config", options.config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn("npx", args, {
@@ -89,7 +93,7 @@ export async function startWorker(
     try {
       const res = await fetch(`${url}/healthz`);
       await res.body?.cancel();
-      return { url, stop };
+      return { url, stop, pid: child.pid };
     } catch {
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -347,12 +347,17 @@ export class InteractionCore {
         this.host.now(),
         this.host.settings.createDeadlineMs,
       );
-      this.save(ix);
+      // Held in memory for a moment only: the dispatch started below moves it to `dispatching` in
+      // this same synchronous step, so one write (and one log line) stores both timeline entries,
+      // still before anything is sent upstream.
+      this.record = ix;
     } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
       return { kind: "inactive" };
     }
     if (input.requestId !== undefined) this.requestId = input.requestId;
     this.startDispatch();
+    // A new record that no dispatch took over (one was already running) is stored as it is.
+    if (this.record === ix && ix.state === "received") this.save(ix);
     // The loop itself stops at the deadline; the margin only covers a stalled runtime.
     await this.waitFor(
       (r) => !r || (r.state !== "received" && r.state !== "dispatching"),

@@ -13,6 +13,22 @@ async function digest(value: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
+/**
+ * Digests of the configured keys, computed once per key list (the configuration is parsed once per
+ * isolate) rather than on every request. Only settled values are stored, so no request awaits a
+ * promise another request started.
+ */
+const keyDigests = new WeakMap<readonly string[], ArrayBuffer[]>();
+
+async function configuredDigests(keys: readonly string[]): Promise<ArrayBuffer[]> {
+  let digests = keyDigests.get(keys);
+  if (!digests) {
+    digests = await Promise.all(keys.map(digest));
+    keyDigests.set(keys, digests);
+  }
+  return digests;
+}
+
 /** Compares two strings in constant time (hashing first makes the lengths equal). */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const [da, db] = await Promise.all([digest(a), digest(b)]);
@@ -48,7 +64,7 @@ export async function authenticate(request: Request, config: Config): Promise<Ca
   const key = presentedKey(request);
   if (key === undefined) throw new ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or X-API-Key)");
   const presented = await digest(key);
-  const matches = await Promise.all(config.apiKeys.map(async (k) => crypto.subtle.timingSafeEqual(await digest(k), presented)));
+  const matches = (await configuredDigests(config.apiKeys)).map((d) => crypto.subtle.timingSafeEqual(d, presented));
   if (!matches.includes(true)) throw new ApiError(401, "unauthorized", "the API key is not valid");
   return { kind: "key", id: hex(presented, 12) };
 }
