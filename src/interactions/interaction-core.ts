@@ -1,6 +1,6 @@
 import type { CreateInteraction } from "../diyalog/create-request";
 import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
-import { log } from "../observability/log";
+import { log, type LogFields } from "../observability/log";
 import type { MetricSink } from "../observability/metrics";
 import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
 
@@ -77,6 +77,24 @@ export class InteractionCore {
   private pollRun: Promise<void> | undefined;
   private cleanupAttempts = 0;
   private waiters: Waiter[] = [];
+  /**
+   * The upstream call that caused the next transition: its fields go on that transition's log line
+   * instead of a line of their own (each log line has a cost; a create logs three, not four).
+   */
+  private upstreamCall: LogFields | undefined;
+
+  /** Logs a successful upstream call on the transition it causes, or on its own line when none follows. */
+  private stepAfterCall(event: Event, kind: "upstream dispatch" | "upstream cancel", fields: LogFields): void {
+    this.upstreamCall = {
+      requestId: fields.requestId,
+      upstreamOutcome: fields.outcome,
+      upstreamLatencyMs: fields.latencyMs,
+      ...(fields.attempt === undefined ? {} : { attempt: fields.attempt }),
+    };
+    this.step(event);
+    if (this.upstreamCall !== undefined) log("info", kind, fields);
+    this.upstreamCall = undefined;
+  }
   /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
   private requestId: string | undefined;
 
@@ -103,7 +121,9 @@ export class InteractionCore {
         upstream: ix.upstream.adapter,
         upstreamStatus: ix.upstream.status,
         detail: ix.timeline[ix.timeline.length - 1]?.detail,
+        ...this.upstreamCall,
       });
+      this.upstreamCall = undefined;
     }
     if (ix.state === "assigned" && before?.state !== "assigned") {
       this.host.metric?.("time_to_assignment", { upstream: ix.upstream.adapter }, this.host.now() - ix.createdAt);
@@ -232,7 +252,7 @@ export class InteractionCore {
       } else {
         this.host.metric?.("upstream_error", { outcome: "dispatch", upstream: this.host.adapter.name, status: result.status ?? 0 });
       }
-      log(result.kind === "accepted" ? "info" : "warn", "upstream dispatch", {
+      const call: LogFields = {
         requestId: request.requestId,
         interactionId: ix.interactionId,
         upstream: this.host.adapter.name,
@@ -240,11 +260,12 @@ export class InteractionCore {
         upstreamStatus: result.kind === "accepted" ? undefined : result.status,
         latencyMs: this.host.now() - started,
         attempt: attempt + 1,
-      });
+      };
       if (result.kind === "accepted") {
-        this.step({ type: "dispatch_accepted", upstreamId: result.upstreamId });
+        this.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
         return;
       }
+      log("warn", "upstream dispatch", call);
       if (result.kind === "rejected") {
         this.step({ type: "dispatch_rejected", reason: result.reason, ...(result.status ? { status: result.status } : {}) });
         return;
@@ -285,15 +306,16 @@ export class InteractionCore {
     if (result.kind === "retry") {
       this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
     }
-    log(result.kind === "retry" ? "warn" : "info", "upstream cancel", {
+    const call: LogFields = {
       requestId: ref.requestId,
       interactionId: ix.interactionId,
       upstream: this.host.adapter.name,
       outcome: result.kind,
       upstreamStatus: result.kind === "retry" ? result.status : undefined,
       latencyMs: this.host.now() - started,
-    });
+    };
     if (result.kind === "retry") {
+      log("warn", "upstream cancel", call);
       this.cleanupAttempts += 1;
       this.retryAt = this.host.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);
       this.arm();
@@ -301,8 +323,8 @@ export class InteractionCore {
     }
     this.cleanupAttempts = 0;
     this.retryAt = undefined;
-    if (result.kind === "cancelled") this.step({ type: "upstream_cancelled" });
-    else this.step({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) });
+    if (result.kind === "cancelled") this.stepAfterCall({ type: "upstream_cancelled" }, "upstream cancel", call);
+    else this.stepAfterCall({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) }, "upstream cancel", call);
   }
 
   /** Looks at an upstream that never calls back: has an agent taken the call, or is it gone? */
