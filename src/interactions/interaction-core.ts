@@ -42,7 +42,7 @@ export interface Host {
   readonly settings: CoreSettings;
   now(): number;
   /** Resolves after `ms` (a timer). */
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number, cancel?: AbortSignal): Promise<void>;
   /** An abort signal that fires after `ms`. */
   timeout(ms: number): AbortSignal;
   load(): Interaction | undefined;
@@ -157,15 +157,18 @@ export class InteractionCore {
     if (until(this.load())) return Promise.resolve();
     return new Promise((resolve) => {
       let done = false;
+      // Cancels the timer once the wait is over, so no timer outlives the request.
+      const timer = new AbortController();
       const finish = () => {
         if (done) return;
         done = true;
         this.waiters = this.waiters.filter((w) => w !== waiter);
+        timer.abort();
         resolve();
       };
       const waiter: Waiter = { until, wake: finish };
       this.waiters.push(waiter);
-      void this.host.sleep(ms).then(finish);
+      void this.host.sleep(ms, timer.signal).then(finish);
     });
   }
 

@@ -32,7 +32,11 @@ export class InteractionObject extends DurableObject<Env> {
         retentionMs: config.retentionSeconds * 1000,
       },
       now: () => Date.now(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep: (ms, cancel) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        }),
       timeout: (ms) => AbortSignal.timeout(ms),
       load: () => storage.kv.get<Interaction>("interaction"),
       store: (ix) => storage.kv.put("interaction", ix),
