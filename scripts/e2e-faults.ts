@@ -13,6 +13,7 @@
  * Usage: npm run e2e:faults [-- --pairs 300 --concurrency 12]
  */
 import { parseArgs } from "node:util";
+import { mulberry32 } from "../test/fakes/common.ts";
 import { FakeUpstream } from "../test/fakes/http-upstream.ts";
 import { serve, startWorker } from "./lib/processes.ts";
 
@@ -28,20 +29,8 @@ const CONCURRENCY = Number(values.concurrency);
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEYS = Array.from({ length: 8 }, (_, i) => `e2e-key-${i}`);
 
-/** A small seeded generator (mulberry32) so a failing run can be repeated with --seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-const random = seeded(seed);
+const random = mulberry32(seed); // seeded, so a failing run can be repeated with --seed
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {

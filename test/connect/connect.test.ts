@@ -10,6 +10,7 @@
  * UPSTREAM_TIMEOUT_MS=1000, CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
+import { interactionStub } from "../../src/interactions/stubs";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig, type Config } from "../../src/config";
@@ -97,7 +98,7 @@ async function createQueued(label: string, extra: Record<string, unknown> = {}):
 
 /** Waits until `check` passes, running the interaction's alarm between tries (polls and retries ride on alarms). */
 async function settle(id: string, check: () => Promise<void>): Promise<void> {
-  const stub = env.INTERACTIONS.get(env.INTERACTIONS.idFromName(id));
+  const stub = interactionStub(env, id);
   await vi.waitFor(async () => {
     await runDurableObjectAlarm(stub);
     await check();

@@ -1,3 +1,4 @@
+import { DroppedResponse } from "./common";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /**
@@ -84,14 +85,6 @@ export interface LoggedRequest {
   contactId?: string;
   clientToken?: string;
   at: number;
-}
-
-/** Thrown by `handle` when a fault rule drops the answer; miniflare turns it into a failed fetch. */
-export class DroppedResponse extends Error {
-  constructor() {
-    super("response dropped by fault injection");
-    this.name = "DroppedResponse";
-  }
 }
 
 /** Marks text that must never reach a proxy answer (it stands for the vendor's message text). */

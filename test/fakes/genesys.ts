@@ -26,6 +26,8 @@
  * (any host): GET /__control/state, POST /__control/{reset,setup,faults,assign,revoke}.
  */
 
+import { DroppedResponse } from "./common";
+
 export type Route = "login" | "create" | "get" | "query" | "cancel" | "users";
 
 export interface FaultRule {
@@ -114,14 +116,6 @@ export function defaultSettings(): Settings {
     queues: [FAKE_QUEUE, FAKE_VIP_QUEUE],
     users: [],
   };
-}
-
-/** Thrown when the fake decided to lose the answer; the worker's fetch then fails. */
-export class DroppedResponse extends Error {
-  constructor() {
-    super("response dropped by fault injection");
-    this.name = "DroppedResponse";
-  }
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

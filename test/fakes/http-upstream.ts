@@ -8,6 +8,8 @@
  * Control endpoints (same origin): GET /__control/state, POST /__control/faults, POST /__control/reset.
  */
 
+import { DroppedResponse, base64 } from "./common";
+
 export interface Faults {
   /** Probability that a request answers 503 without doing anything. */
   error503?: number;
@@ -37,21 +39,7 @@ export interface AgentOptions {
   maxDelayMs: number;
 }
 
-/** Thrown by `handle` when the fake decided to lose the answer; the transport drops it. */
-export class DroppedResponse extends Error {
-  constructor() {
-    super("response dropped by fault injection");
-    this.name = "DroppedResponse";
-  }
-}
-
 const encoder = new TextEncoder();
-
-function base64(bytes: ArrayBuffer): string {
-  let s = "";
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s);
-}
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
   const raw = Uint8Array.from(atob(secret.replace(/^whsec_/, "")), (c) => c.charCodeAt(0));

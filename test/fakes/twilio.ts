@@ -19,6 +19,8 @@
  *   deliver and `/__control/answer` applies the proxy's answer as TaskRouter would.
  */
 
+import { DroppedResponse, base64 } from "./common";
+
 export interface TwilioFakeOptions {
   accountSid: string;
   authToken: string;
@@ -92,21 +94,7 @@ export interface CallbackDelivery {
   body: string;
 }
 
-/** Thrown by `handle` when the fake decided to lose the answer; the transport drops it. */
-export class DroppedResponse extends Error {
-  constructor() {
-    super("response dropped by fault injection");
-    this.name = "DroppedResponse";
-  }
-}
-
 const encoder = new TextEncoder();
-
-function base64(bytes: ArrayBuffer): string {
-  let s = "";
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s);
-}
 
 /**
  * X-Twilio-Signature as Twilio computes it, written independently of the proxy's module: the URL,

@@ -13,6 +13,7 @@
  * CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
+import { customerStub, interactionStub } from "../../src/interactions/stubs";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { sign, signedHeaders, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
@@ -169,13 +170,11 @@ function customer(label: string): string {
   return `http-${label}-${customerSeq}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-function interactionObject(id: string) {
-  return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(id));
-}
+const interactionObject = (id: string) => interactionStub(env, id);
 
 /** The id of the customer's latest interaction, read from its index object (known before the create answers). */
 async function latestInteractionOf(customerId: string): Promise<string> {
-  const stub = env.CUSTOMERS.get(env.CUSTOMERS.idFromName(`customer:${customerId}`));
+  const stub = customerStub(env, customerId);
   let id: string | undefined;
   await vi.waitFor(async () => {
     id = await runInDurableObject(stub, (_instance, state) => state.storage.kv.get<string>("latest"));

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { cancel, cleanup, createOk, getInteraction, masked, sampleBody } from "./helpers";
+import { simulatorStub } from "../../src/interactions/stubs";
 
 /**
  * Personal data with the embedded simulator (issue 7): the simulator's queue stores ids, never
@@ -22,7 +23,7 @@ const printed = () => spies.flatMap((spy) => spy.mock.calls.map((args) => args.m
 
 /** Everything the simulator's Durable Object has stored, as one JSON text. */
 function simulatorStorage(): Promise<string> {
-  const stub = env.SIMULATOR.get(env.SIMULATOR.idFromName("simulator"));
+  const stub = simulatorStub(env);
   return runInDurableObject(stub, (_instance, state) => JSON.stringify([...state.storage.kv.list()]));
 }
 

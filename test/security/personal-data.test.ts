@@ -15,6 +15,7 @@
  * so their lines land in the spies (the tests check that the interactions' own lines are there).
  */
 import { env, exports } from "cloudflare:workers";
+import { customerStub, interactionStub } from "../../src/interactions/stubs";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { signedHeaders, type Faults } from "../fakes/http-upstream";
@@ -93,8 +94,8 @@ async function control(path: string, body?: unknown): Promise<void> {
 }
 const setFaults = (faults: Faults) => control("faults", faults);
 
-const interactionObject = (id: string) => env.INTERACTIONS.get(env.INTERACTIONS.idFromName(id));
-const customerObject = (customerId: string) => env.CUSTOMERS.get(env.CUSTOMERS.idFromName(`customer:${customerId}`));
+const interactionObject = (id: string) => interactionStub(env, id);
+const customerObject = (customerId: string) => customerStub(env, customerId);
 
 /** What a Durable Object has in storage: its keys and its pending alarm. */
 function storedIn(stub: DurableObjectStub): Promise<{ keys: string[]; alarm: number | null }> {

@@ -11,6 +11,7 @@
  * CREATE_DEADLINE_MS=3000, QUEUE_TIMEOUT_SECONDS default 1800.
  */
 import { env, exports } from "cloudflare:workers";
+import { customerStub, interactionStub } from "../../src/interactions/stubs";
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
@@ -123,12 +124,10 @@ async function queued(label: string, extra: Record<string, unknown> = {}): Promi
   return { id, task: await taskOf(id) };
 }
 
-function interactionObject(id: string) {
-  return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(id));
-}
+const interactionObject = (id: string) => interactionStub(env, id);
 
 async function latestInteractionOf(customerId: string): Promise<string> {
-  const stub = env.CUSTOMERS.get(env.CUSTOMERS.idFromName(`customer:${customerId}`));
+  const stub = customerStub(env, customerId);
   let id: string | undefined;
   await vi.waitFor(async () => {
     id = await runInDurableObject(stub, (_instance, state) => state.storage.kv.get<string>("latest"));

@@ -1,3 +1,5 @@
+import { mulberry32 } from "../fakes/common";
+export { mulberry32 } from "../fakes/common";
 import type fc from "fast-check";
 import { InteractionCore, type CancelOutcome, type CoreSettings, type CreateOutcome, type Host } from "../../src/interactions/interaction-core";
 import { TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
@@ -115,17 +117,6 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A small seeded PRNG, standing in for Math.random (the core's backoff jitter) during a run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const START = Date.UTC(2026, 5, 1, 9, 0, 0);
 const POLL_INTERVAL_MS = 5_000;
