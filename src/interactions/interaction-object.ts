@@ -43,7 +43,7 @@ export class InteractionObject extends DurableObject<Env> {
       deleteAll: () => storage.deleteAll(),
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
       waitUntil: (work) => ctx.waitUntil(work),
-      releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.interactionId),
+      releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
       metric: metricSink(env.METRICS),
     };
     this.core = new InteractionCore(host);

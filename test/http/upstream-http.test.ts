@@ -177,7 +177,7 @@ async function latestInteractionOf(customerId: string): Promise<string> {
   const stub = customerStub(env, customerId);
   let id: string | undefined;
   await vi.waitFor(async () => {
-    id = await runInDurableObject(stub, (_instance, state) => state.storage.kv.get<string>("latest"));
+    id = await stub.latest(customerId);
     expect(id).toBeDefined();
   }, WAIT);
   return id!;

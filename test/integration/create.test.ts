@@ -12,6 +12,7 @@ import {
   track,
   UUID,
 } from "./helpers";
+import { customerIndexShard } from "../../src/interactions/stubs";
 
 /** Create (design §1 "Create request" / "Create response") and the masked read view. */
 
@@ -159,5 +160,27 @@ describe("one active interaction per customer", () => {
     const a = await createOk(sampleBody(crypto.randomUUID(), 1));
     const b = await createOk(sampleBody(crypto.randomUUID(), 1));
     expect(a).not.toBe(b);
+  });
+
+  it("customers that share an index object keep separate entries, concurrently and after a cancel", async () => {
+    // Three customers whose entries live in the same index object.
+    const first = crypto.randomUUID();
+    const shard = customerIndexShard(first);
+    const customers = [first];
+    while (customers.length < 3) {
+      const candidate = crypto.randomUUID();
+      if (customerIndexShard(candidate) === shard) customers.push(candidate);
+    }
+    // Each customer double-taps, all at once: one interaction per customer.
+    const answers = await Promise.all(customers.flatMap((c) => [postCreate(sampleBody(c, 1)), postCreate(sampleBody(c, 2))]));
+    const ids = answers.map((a) => (expect(a.status, a.text).toBe(200), track(a.body.result.interactionId as string)));
+    expect(new Set(ids).size).toBe(3);
+    for (let i = 0; i < 3; i++) expect(ids[2 * i + 1]).toBe(ids[2 * i]);
+
+    // Cancelling one customer's call frees only that customer.
+    expect((await cancel(ids[0]!)).status).toBe(200);
+    const again = await Promise.all(customers.map((c) => createOk(sampleBody(c, 3))));
+    expect(again[0]).not.toBe(ids[0]);
+    expect(again.slice(1)).toEqual([ids[2], ids[4]]);
   });
 });

@@ -16,6 +16,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { customerStub, interactionStub } from "../../src/interactions/stubs";
+import { customerEntryKey } from "../../src/interactions/customer-object";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { signedHeaders, type Faults } from "../fakes/http-upstream";
@@ -103,6 +104,14 @@ function storedIn(stub: DurableObjectStub): Promise<{ keys: string[]; alarm: num
     keys: [...state.storage.kv.list()].map(([key]) => key),
     alarm: await state.storage.getAlarm(),
   }));
+}
+
+/** The customer's index object (shared with other customers) holds no entry for them, and no alarm. */
+async function expectNoIndexEntry(customerId: string): Promise<void> {
+  const index = await storedIn(customerObject(customerId));
+  expect(index.keys).not.toContain(await customerEntryKey(customerId));
+  expect(index.alarm).toBeNull();
+  expect(await customerObject(customerId).latest(customerId)).toBeUndefined();
 }
 
 /** Restarts a Durable Object: the running instance is thrown away; the next call builds a new one from storage. */
@@ -359,14 +368,18 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     const stored = await storedIn(interactionObject(id));
     expect(stored.keys).toEqual(["interaction"]);
     expect(stored.alarm).toBeGreaterThanOrEqual(terminalAt + RETENTION_MS - 100);
-    expect(await runInDurableObject(customerObject(p.customerId), (_i, state) => state.storage.kv.get("latest"))).toBe(id);
+    expect(await customerObject(p.customerId).latest(p.customerId)).toBe(id);
+    // The index keys its entry by a digest: the customerId is not stored there in clear.
+    const index = await storedIn(customerObject(p.customerId));
+    expect(index.keys).toContain(await customerEntryKey(p.customerId));
+    expect(index.keys.join(" ")).not.toContain(p.customerId);
 
     await purged(id);
     expect(Date.now() - terminalAt).toBeGreaterThanOrEqual(RETENTION_MS - 100);
 
     // Nothing is left: no record, no alarm, no customer-index entry.
     expect(await storedIn(interactionObject(id))).toEqual({ keys: [], alarm: null });
-    expect(await storedIn(customerObject(p.customerId))).toEqual({ keys: [], alarm: null });
+    await expectNoIndexEntry(p.customerId);
     // Every route treats the id as unknown.
     expect((await cancel(id)).body.errorCode).toBe("not_found");
     expect((await claim(id, "agent-1")).status).toBe(404);
@@ -401,7 +414,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
 
     await purged(id);
     expect(await storedIn(interactionObject(id))).toEqual({ keys: [], alarm: null });
-    expect(await storedIn(customerObject(p.customerId))).toEqual({ keys: [], alarm: null });
+    await expectNoIndexEntry(p.customerId);
     await restart(interactionObject(id));
     expect((await read(id)).status).toBe(404);
   });
@@ -419,7 +432,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     const still = await read(w);
     expect(still.status).toBe(200);
     expect(still.body.result.state).toBe("queued");
-    expect(await runInDurableObject(customerObject(waiting.customerId), (_i, state) => state.storage.kv.get("latest"))).toBe(w);
+    expect(await customerObject(waiting.customerId).latest(waiting.customerId)).toBe(w);
     await cancel(w);
   });
 });
