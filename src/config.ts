@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { VENDOR_CONFIG } from "./upstreams/vendor-config";
+import { LOG_LEVELS, setLogLevel, type LogLevel } from "./observability/log";
 
 /**
  * The worker's configuration, parsed once per isolate from `env` (wrangler vars and secrets).
@@ -120,6 +121,17 @@ const signingSecrets = z.pipe(
   }),
 );
 
+/** Which log lines are written: `info` all (default), `warn` only problems, `error` only failures. */
+const logLevel = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    const level = v ?? "info";
+    if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${LOG_LEVELS.join(", ")}` });
+    return z.NEVER;
+  }),
+);
+
 export const ConfigSchema = z.object({
   UPSTREAM: upstream,
   UPSTREAM_URL: baseUrl,
@@ -139,6 +151,7 @@ export const ConfigSchema = z.object({
   SIM_AGENTS: integer(2, 0, 100),
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
+  LOG_LEVEL: logLevel,
 });
 
 type Parsed = z.infer<typeof ConfigSchema>;
@@ -157,6 +170,7 @@ export interface Config {
   basePath?: string;
   publicBaseUrl?: string;
   simulator: { agents: number; assignDelayMs: number; handleMs: number };
+  logLevel: LogLevel;
   /** The selected vendor adapter's own settings (see src/upstreams/vendor-config.ts). */
   vendor?: unknown;
 }
@@ -178,6 +192,7 @@ function toConfig(p: Parsed): Config {
     basePath: p.DIYALOG_BASE_PATH,
     publicBaseUrl: p.PUBLIC_BASE_URL,
     simulator: { agents: p.SIM_AGENTS, assignDelayMs: p.SIM_ASSIGN_DELAY_MS, handleMs: p.SIM_HANDLE_MS },
+    logLevel: p.LOG_LEVEL,
   };
 }
 
@@ -215,6 +230,9 @@ export function getConfig(env: object): ConfigResult {
   if (!result) {
     result = parseConfig(env as Record<string, unknown>);
     cache.set(env, result);
+    // Every entry point (the worker and each Durable Object class) reads its configuration here
+    // first, so this sets the isolate's log level before it logs anything.
+    setLogLevel(result.ok ? result.config.logLevel : "info");
   }
   return result;
 }

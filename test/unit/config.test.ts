@@ -43,6 +43,7 @@ describe("parseConfig: defaults", () => {
       basePath: undefined,
       publicBaseUrl: undefined,
       simulator: { agents: 2, assignDelayMs: 3000, handleMs: 30_000 },
+      logLevel: "info",
     });
   });
 
@@ -80,6 +81,7 @@ describe("parseConfig: values", () => {
         SIM_AGENTS: "5",
         SIM_ASSIGN_DELAY_MS: "0",
         SIM_HANDLE_MS: "1000",
+        LOG_LEVEL: "warn",
       }),
     ).toStrictEqual({
       upstream: "http",
@@ -95,6 +97,7 @@ describe("parseConfig: values", () => {
       basePath: "/d/6f1c",
       publicBaseUrl: "https://proxy.example.com",
       simulator: { agents: 5, assignDelayMs: 0, handleMs: 1000 },
+      logLevel: "warn",
     });
   });
 
@@ -159,6 +162,12 @@ describe("parseConfig: each bad value names its variable", () => {
     const result = parseConfig({ UPSTREAM: "genesys-cloud" });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.join("\n")).toMatch(/GENESYS_CLIENT_ID/);
+  });
+
+  it("LOG_LEVEL is one of info, warn, error", () => {
+    expect(ok({ LOG_LEVEL: " error " }).logLevel).toBe("error");
+    expectOneProblem({ LOG_LEVEL: "debug" }, "LOG_LEVEL", "must be one of info, warn, error");
+    expectOneProblem({ LOG_LEVEL: "WARN" }, "LOG_LEVEL", "must be one of info, warn, error");
   });
 
   it("ALLOW_UNAUTHENTICATED=yes", () => {
