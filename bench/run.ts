@@ -4,16 +4,21 @@
  * at once, driven by autocannon with 20 connections and a unique customerId per create.
  *
  * Workloads: creates alone, and create+cancel pairs (each connection cancels the interaction it has
- * just created). Each runs in bounded rounds with pauses between them: local workerd caps SQLite
- * memory per process, and every create makes two Durable Objects (the customer's index and the
- * interaction) that stay in memory until ~10 s idle (a local-only limit). Proxy and baseline
- * rounds alternate, so a noisy neighbour on the machine hits both alike.
+ * just created). The proxy runs twice: with `LOG_LEVEL=warn` (budgeted: the passthrough writes no
+ * log lines either) and with the default `LOG_LEVEL=info`, a line per request and per transition,
+ * which `wrangler dev` relays through its devtools inspector to its Node process at a cost of its
+ * own (shown, not budgeted; `--devtools off` starts the same dev server without the inspector).
+ *
+ * Each workload runs in bounded rounds with pauses between them: local workerd caps SQLite memory
+ * per process, and every create makes two Durable Objects (the customer's index and the
+ * interaction) that stay in memory until ~10 s idle (a local-only limit). The order of the workers
+ * rotates each round, so a noisy neighbour on the machine hits all alike.
  *
  * Prints the machine, the hot path's CPU per request (bench/hot-path.ts), and a table of req/s,
  * p50, p99 and errors with the ratios proxy ÷ baseline; exits non-zero when a budget is missed:
  * throughput ≥ 0.5 × baseline, p99 ≤ 3 × baseline p99, zero errors.
  *
- * Usage: npm run bench [-- --rounds 3 --round 600 --pause 12 --connections 20]
+ * Usage: npm run bench [-- --rounds 3 --round 600 --pause 12 --connections 20 --devtools on|off]
  */
 import autocannon, { type Request as LoadRequest } from "autocannon";
 import { randomBytes } from "node:crypto";
@@ -29,6 +34,7 @@ const { values } = parseArgs({
     round: { type: "string", default: "600" },
     pause: { type: "string", default: "12" },
     connections: { type: "string", default: "20" },
+    devtools: { type: "string", default: "on" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -36,6 +42,8 @@ const ROUNDS = Number(values.rounds);
 const ROUND = Number(values.round);
 const PAUSE_MS = Number(values.pause) * 1000;
 const CONNECTIONS = Number(values.connections);
+/** `off`: start the dev servers through wrangler's API with the devtools inspector off. */
+const DEVTOOLS = values.devtools !== "off";
 /** Creates sent one at a time to measure latency without load. */
 const UNLOADED = 200;
 const HARD_LIMIT_MS = 10 * 60_000;
@@ -49,7 +57,9 @@ const RUN = randomBytes(4).toString("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Workload = "create" | "pair";
-type Target = "proxy" | "baseline";
+type Target = "proxy" | "proxyInfo" | "baseline";
+const TARGETS: readonly Target[] = ["proxy", "proxyInfo", "baseline"];
+const LABEL: Record<Target, string> = { proxy: "proxy", proxyInfo: "proxy, info logs", baseline: "baseline" };
 
 interface Tally {
   /** Latencies in ms: every create, every cancel, and each pair's create + cancel. */
@@ -301,26 +311,34 @@ async function main(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 
   try {
-    // Both settle before going on, so a failure to start one still stops the other.
+    const proxyVars = { UPSTREAM: "http", UPSTREAM_URL: fake.url, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_API_KEYS: KEYS.join(",") };
+    const options = { devtools: DEVTOOLS };
+    // All settle before going on, so a failure to start one still stops the others.
     const started = await Promise.allSettled([
-      startWorker({ UPSTREAM: "http", UPSTREAM_URL: fake.url, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_API_KEYS: KEYS.join(",") }).then((w) => (workers.proxy = w)),
-      startWorker({ UPSTREAM_URL: fake.url }, { config: "bench/wrangler.toml" }).then((w) => (workers.baseline = w)),
+      startWorker({ ...proxyVars, LOG_LEVEL: "warn" }, options).then((w) => (workers.proxy = w)),
+      startWorker(proxyVars, options).then((w) => (workers.proxyInfo = w)),
+      startWorker({ UPSTREAM_URL: fake.url }, { ...options, config: "bench/wrangler.toml" }).then((w) => (workers.baseline = w)),
     ]);
     for (const result of started) if (result.status === "rejected") throw result.reason;
-    console.log(`\nproxy ${workers.proxy!.url} (UPSTREAM=http, log level error, state on /dev/shm), baseline ${workers.baseline!.url}, fake upstream ${fake.url}`);
+    console.log(
+      `\nproxy ${workers.proxy!.url} (UPSTREAM=http, LOG_LEVEL=warn), proxy ${workers.proxyInfo!.url} (the same, LOG_LEVEL=info), ` +
+        `baseline ${workers.baseline!.url}, fake upstream ${fake.url}; all: wrangler dev ${DEVTOOLS ? "" : "without devtools "}--log-level error, state on /dev/shm`,
+    );
     console.log(`${CONNECTIONS} connections; ${ROUNDS} rounds of ${ROUND} requests per workload and worker, ${PAUSE_MS / 1000} s pauses`);
 
     // Warm-up (not counted): compiles, opens connections, creates the first objects.
-    for (const target of ["proxy", "baseline"] as const) {
+    for (const target of TARGETS) {
       await drive(workers[target]!, "create", 100, emptyTally());
       await drive(workers[target]!, "pair", 100, emptyTally());
     }
     await sleep(PAUSE_MS);
 
-    const tallies = { create: { proxy: emptyTally(), baseline: emptyTally() }, pair: { proxy: emptyTally(), baseline: emptyTally() } };
+    const tallyPerTarget = () => Object.fromEntries(TARGETS.map((t) => [t, emptyTally()])) as Record<Target, Tally>;
+    const tallies = { create: tallyPerTarget(), pair: tallyPerTarget() };
     for (let round = 0; round < ROUNDS; round++) {
       for (const workload of ["create", "pair"] as const) {
-        const order: Target[] = round % 2 === 0 ? ["proxy", "baseline"] : ["baseline", "proxy"];
+        // The order rotates each round, so a noisy neighbour on the machine hits all alike.
+        const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
         for (const target of order) await drive(workers[target]!, workload, ROUND, tallies[workload][target]);
         process.stdout.write(`round ${round + 1}/${ROUNDS} ${workload} done\n`);
         // Lets the proxy's Durable Objects from this round go idle and be evicted (local SQLite memory cap).
@@ -330,18 +348,19 @@ async function main(): Promise<number> {
 
     // Latency without load: one connection, one create at a time, so no request waits for another.
     await sleep(PAUSE_MS);
-    const unloaded = { proxy: emptyTally(), baseline: emptyTally() };
-    for (const target of ["proxy", "baseline"] as const) await drive(workers[target]!, "create", UNLOADED, unloaded[target], 1);
+    const unloaded = tallyPerTarget();
+    for (const target of TARGETS) await drive(workers[target]!, "create", UNLOADED, unloaded[target], 1);
 
     const rows: Array<Row | Ratio> = [];
     let failed = false;
     const verdicts: string[] = [];
     for (const workload of ["create", "pair"] as const) {
       const name = workload === "create" ? "create" : "create+cancel";
-      const proxy = row(`${name}, proxy`, tallies[workload].proxy, workload);
-      const baseline = row(`${name}, baseline`, tallies[workload].baseline, workload);
-      const ratio = { rate: proxy.rate / baseline.rate, p50: proxy.p50 / baseline.p50, p99: proxy.p99 / baseline.p99, cpu: proxy.runtimeCpuMs / baseline.runtimeCpuMs };
-      rows.push(proxy, baseline, { label: `${name}, proxy ÷ baseline`, ratio });
+      const [proxy, proxyInfo, baseline] = TARGETS.map((t) => row(`${name}, ${LABEL[t]}`, tallies[workload][t], workload)) as [Row, Row, Row];
+      const ratioOf = (r: Row) => ({ rate: r.rate / baseline.rate, p50: r.p50 / baseline.p50, p99: r.p99 / baseline.p99, cpu: r.runtimeCpuMs / baseline.runtimeCpuMs });
+      const ratio = ratioOf(proxy);
+      const infoRatio = ratioOf(proxyInfo);
+      rows.push(proxy, proxyInfo, baseline, { label: `${name}, proxy ÷ baseline`, ratio }, { label: `${name}, proxy with info logs ÷ baseline`, ratio: infoRatio });
       const checks = [
         [`${name} throughput ${fmt(ratio.rate, 2)} × baseline (≥ ${BUDGET.throughput})`, ratio.rate >= BUDGET.throughput],
         [`${name} p99 ${fmt(ratio.p99, 2)} × baseline (≤ ${BUDGET.p99})`, ratio.p99 <= BUDGET.p99],
@@ -351,14 +370,17 @@ async function main(): Promise<number> {
         verdicts.push(`${ok ? "ok  " : "MISS"} ${text}`);
         if (!ok) failed = true;
       }
+      verdicts.push(
+        `     (not budgeted) ${name} with LOG_LEVEL=info: throughput ${fmt(infoRatio.rate, 2)} ×, p99 ${fmt(infoRatio.p99, 2)} ×, errors ${proxyInfo.errors}`,
+      );
       for (const [target, tally] of Object.entries(tallies[workload])) {
         if (tally.statuses.size > 0) verdicts.push(`     ${name} ${target} failures: ${[...tally.statuses].map(([k, v]) => `${k} ×${v}`).join(", ")}`);
       }
     }
-    const unloadedErrors = unloaded.proxy.errors + unloaded.baseline.errors;
+    const unloadedErrors = TARGETS.reduce((sum, t) => sum + unloaded[t].errors, 0);
     verdicts.push(`${unloadedErrors === 0 ? "ok  " : "MISS"} unloaded creates errors ${unloadedErrors} (0)`);
     if (unloadedErrors > 0) failed = true;
-    const cancels = tallies.pair.proxy.cancel;
+    const cancels = (t: Target) => tallies.pair[t].cancel;
     const quiet = (t: Tally) => `p50 ${fmt(percentile(t.create, 50), 1)} ms, p99 ${fmt(percentile(t.create, 99), 1)} ms`;
     console.log("\nthroughput: creates per second, or create+cancel pairs per second; latency of a create, or of a pair (create + cancel)");
     printTable(rows);
@@ -366,11 +388,8 @@ async function main(): Promise<number> {
       "CPU/request: \"workerd\" is the process that runs the worker (its code, Durable Objects, SQLite, sockets); " +
         "\"+ wrangler dev\" is wrangler's Node process and dev proxy (not there in production), from /proc, 10 ms ticks over all rounds",
     );
-    console.log(`cancel alone within the pairs: proxy p50 ${fmt(percentile(cancels, 50))} ms, p99 ${fmt(percentile(cancels, 99))} ms; baseline p50 ${fmt(percentile(tallies.pair.baseline.cancel, 50))} ms, p99 ${fmt(percentile(tallies.pair.baseline.cancel, 99))} ms`);
-    console.log(
-      `create without load (1 connection, ${UNLOADED} in a row): proxy ${quiet(unloaded.proxy)}; baseline ${quiet(unloaded.baseline)}; ` +
-        `errors ${unloadedErrors}`,
-    );
+    console.log(`cancel alone within the pairs: ${TARGETS.map((t) => `${LABEL[t]} p50 ${fmt(percentile(cancels(t), 50))} ms, p99 ${fmt(percentile(cancels(t), 99))} ms`).join("; ")}`);
+    console.log(`create without load (1 connection, ${UNLOADED} in a row): ${TARGETS.map((t) => `${LABEL[t]} ${quiet(unloaded[t])}`).join("; ")}; errors ${unloadedErrors}`);
     console.log(`fake upstream received ${seen.creates} creates and ${seen.cancels} cancels (warm-up included)`);
     console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     console.log("\nbudgets:");

@@ -57,16 +57,22 @@ export interface DevWorker {
  */
 export async function startWorker(
   vars: Record<string, string>,
-  options: { config?: string; logLevel?: string; port?: number } = {},
+  options: { config?: string; logLevel?: string; port?: number; devtools?: boolean } = {},
 ): Promise<DevWorker> {
   const port = options.port ?? (await freePort());
   const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
   const state = mkdtempSync(join(base, "diyalog-proxy-"));
-  const args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
-  // Each worker gets its own devtools port: the default 9229 would make a second `wrangler dev` fail.
-  args.push("--inspector-port", String(await freePort()));
-  if (options.config) args.push("--config", options.config);
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  let args: string[];
+  if (options.devtools === false) {
+    // The same dev server through wrangler's API, which can leave the devtools inspector off.
+    args = ["tsx", "scripts/lib/dev-server.ts", options.config ?? "wrangler.toml", String(port), state, options.logLevel ?? "error", JSON.stringify(vars)];
+  } else {
+    args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
+    // Each worker gets its own devtools port: the default 9229 would make a second `wrangler dev` fail.
+    args.push("--inspector-port", String(await freePort()));
+    if (options.config) args.push("--config", options.config);
+    for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  }
   const child: ChildProcess = spawn("npx", args, {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
     stdio: ["ignore", "pipe", "pipe"],
