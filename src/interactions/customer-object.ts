@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { CreateInteraction } from "../diyalog/create-request";
 import type { CreateOutcome } from "./interaction-core";
 import { interactionStub } from "./stubs";
+import { hex, sha256 } from "../security/digest";
 
 /**
  * The one-active-interaction-per-customer rule. The customer index is spread over a fixed set of
@@ -63,6 +64,5 @@ export class CustomerObject extends DurableObject<Env> {
  * no customerId in clear (the interaction holds it until its purge, which also deletes the entry).
  */
 export async function customerEntryKey(customerId: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(customerId));
-  return `customer:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `customer:${hex(await sha256(customerId))}`;
 }

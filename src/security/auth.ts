@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { ApiError } from "../http/envelope";
+import { hex, sha256 } from "./digest";
 
 /**
  * Diyalog's API keys (design §3): `Authorization: Bearer <key>` or `X-API-Key: <key>`, any of the
@@ -7,11 +8,6 @@ import { ApiError } from "../http/envelope";
  * unless `ALLOW_UNAUTHENTICATED=true`.
  */
 
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(value));
-}
 
 /**
  * Digests of the configured keys, computed once per key list (the configuration is parsed once per
@@ -23,7 +19,7 @@ const keyDigests = new WeakMap<readonly string[], ArrayBuffer[]>();
 async function configuredDigests(keys: readonly string[]): Promise<ArrayBuffer[]> {
   let digests = keyDigests.get(keys);
   if (!digests) {
-    digests = await Promise.all(keys.map(digest));
+    digests = await Promise.all(keys.map(sha256));
     keyDigests.set(keys, digests);
   }
   return digests;
@@ -31,7 +27,7 @@ async function configuredDigests(keys: readonly string[]): Promise<ArrayBuffer[]
 
 /** Compares two strings in constant time (hashing first makes the lengths equal). */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([digest(a), digest(b)]);
+  const [da, db] = await Promise.all([sha256(a), sha256(b)]);
   return crypto.subtle.timingSafeEqual(da, db);
 }
 
@@ -48,10 +44,6 @@ export function presentedKey(request: Request): string | undefined {
 /** Who a request is, for per-key rate limits: a digest of its key (never the key itself). */
 export type Caller = { kind: "key"; id: string } | { kind: "anonymous" };
 
-function hex(buffer: ArrayBuffer, bytes: number): string {
-  return [...new Uint8Array(buffer, 0, bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Resolves with the caller when the request may use the Diyalog routes; throws 401 or 503 otherwise.
  * Every configured key is compared, so the time taken does not tell which one nearly matched.
@@ -63,7 +55,7 @@ export async function authenticate(request: Request, config: Config): Promise<Ca
   }
   const key = presentedKey(request);
   if (key === undefined) throw new ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or X-API-Key)");
-  const presented = await digest(key);
+  const presented = await sha256(key);
   const matches = (await configuredDigests(config.apiKeys)).map((d) => crypto.subtle.timingSafeEqual(d, presented));
   if (!matches.includes(true)) throw new ApiError(401, "unauthorized", "the API key is not valid");
   return { kind: "key", id: hex(presented, 12) };
