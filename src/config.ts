@@ -59,15 +59,23 @@ const list = z.pipe(
   z.transform((v) => (v === undefined ? [] : v.split(",").map((s) => s.trim()).filter((s) => s !== ""))),
 );
 
-const upstream = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    const name = v ?? "simulator";
-    if ((UPSTREAMS as readonly string[]).includes(name)) return name as UpstreamName;
-    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${UPSTREAMS.join(", ")}` });
-    return z.NEVER;
-  }),
-);
+/** One of `values`, `fallback` when unset. */
+function oneOf<T extends string>(values: readonly T[], fallback: T) {
+  return z.pipe(
+    text,
+    z.transform((v, ctx) => {
+      const value = v ?? fallback;
+      if ((values as readonly string[]).includes(value)) return value as T;
+      ctx.issues.push({ code: "custom", input: v, message: `must be one of ${values.join(", ")}` });
+      return z.NEVER;
+    }),
+  );
+}
+
+const upstream = oneOf<UpstreamName>(UPSTREAMS, "simulator");
+
+/** Which log lines are written: `info` all (default), `warn` only problems, `error` only failures. */
+const logLevel = oneOf<LogLevel>(LOG_LEVELS, "info");
 
 /** An http(s) base URL; plain http only for this machine (local fakes and tests). */
 const baseUrl = z.pipe(
@@ -118,17 +126,6 @@ const signingSecrets = z.pipe(
       }
     }
     return secrets;
-  }),
-);
-
-/** Which log lines are written: `info` all (default), `warn` only problems, `error` only failures. */
-const logLevel = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    const level = v ?? "info";
-    if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
-    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${LOG_LEVELS.join(", ")}` });
-    return z.NEVER;
   }),
 );
 
