@@ -10,8 +10,8 @@
  * own (shown, not budgeted; `--devtools off` starts the same dev server without the inspector).
  *
  * Each workload runs in bounded rounds with pauses between them: local workerd caps SQLite memory
- * per process, and every create makes two Durable Objects (the customer's index and the
- * interaction) that stay in memory until ~10 s idle (a local-only limit). The order of the workers
+ * per process, and every create makes a new Durable Object (the interaction) that stays in memory
+ * until ~10 s idle (a local-only limit). The order of the workers
  * rotates each round, so a noisy neighbour on the machine hits all alike.
  *
  * Prints the machine, the hot path's CPU per request (bench/hot-path.ts), and a table of req/s,
