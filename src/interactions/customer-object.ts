@@ -47,7 +47,7 @@ export class CustomerObject extends DurableObject<Env> {
     return interactionStub(this.env, interactionId).create({ ...input, interactionId, existing: false });
   }
 
-  /** The customer's latest interaction id, if the index holds one (for operators and tests). */
+  /** The customer's latest interaction id, if the index holds one (tests read the index through it). */
   async latest(customerId: string): Promise<string | undefined> {
     return this.ctx.storage.kv.get<string>(await customerEntryKey(customerId));
   }

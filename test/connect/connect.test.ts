@@ -10,9 +10,8 @@
  * UPSTREAM_TIMEOUT_MS=1000, CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
-import { interactionStub } from "../../src/interactions/stubs";
-import { runDurableObjectAlarm } from "cloudflare:test";
-import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { settle as settleObject } from "../objects";
 import { parseConfig, type Config } from "../../src/config";
 import { connectAdapter, TASK_NAME } from "../../src/upstreams/connect/adapter";
 import { MAX_ATTRIBUTE_BYTES, taskAttributes } from "../../src/upstreams/connect/attributes";
@@ -96,14 +95,7 @@ async function createQueued(label: string, extra: Record<string, unknown> = {}):
   return { id, contact: await contactOf(id) };
 }
 
-/** Waits until `check` passes, running the interaction's alarm between tries (polls and retries ride on alarms). */
-async function settle(id: string, check: () => Promise<void>): Promise<void> {
-  const stub = interactionStub(env, id);
-  await vi.waitFor(async () => {
-    await runDurableObjectAlarm(stub);
-    await check();
-  }, WAIT);
-}
+const settle = (id: string, check: () => Promise<void>) => settleObject(id, check, WAIT);
 
 /** The adapter on its own, for checks below the Diyalog API. */
 function adapterConfig(vendor: Partial<ConnectConfig> = {}): Config {

@@ -13,9 +13,10 @@
  * CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
-import { customerStub, interactionStub } from "../../src/interactions/stubs";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { interactionStub } from "../../src/interactions/stubs";
+import { runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
 import { sign, signedHeaders, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -172,24 +173,8 @@ function customer(label: string): string {
 
 const interactionObject = (id: string) => interactionStub(env, id);
 
-/** The id of the customer's latest interaction, read from its index object (known before the create answers). */
-async function latestInteractionOf(customerId: string): Promise<string> {
-  const stub = customerStub(env, customerId);
-  let id: string | undefined;
-  await vi.waitFor(async () => {
-    id = await stub.latest(customerId);
-    expect(id).toBeDefined();
-  }, WAIT);
-  return id!;
-}
-
-/** Waits until `check` passes, running the interaction's alarm between tries (retries ride on alarms). */
-async function settle(id: string, check: () => Promise<void>): Promise<void> {
-  await vi.waitFor(async () => {
-    await runDurableObjectAlarm(interactionObject(id));
-    await check();
-  }, WAIT);
-}
+const latestInteractionOf = (customerId: string) => latestOf(customerId, WAIT);
+const settle = (id: string, check: () => Promise<void>) => settleObject(id, check, WAIT);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,9 +11,9 @@
  * CREATE_DEADLINE_MS=3000, QUEUE_TIMEOUT_SECONDS default 1800.
  */
 import { env, exports } from "cloudflare:workers";
-import { customerStub, interactionStub } from "../../src/interactions/stubs";
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
 import worker from "../../src/index";
 import { getConfig } from "../../src/config";
 import { twilioAdapter } from "../../src/upstreams/twilio/adapter";
@@ -124,25 +124,8 @@ async function queued(label: string, extra: Record<string, unknown> = {}): Promi
   return { id, task: await taskOf(id) };
 }
 
-const interactionObject = (id: string) => interactionStub(env, id);
-
-async function latestInteractionOf(customerId: string): Promise<string> {
-  const stub = customerStub(env, customerId);
-  let id: string | undefined;
-  await vi.waitFor(async () => {
-    id = await stub.latest(customerId);
-    expect(id).toBeDefined();
-  }, WAIT);
-  return id!;
-}
-
-/** Waits until `check` passes, running the interaction's alarm between tries (retries ride on alarms). */
-async function settle(id: string, check: () => Promise<void>): Promise<void> {
-  await vi.waitFor(async () => {
-    await runDurableObjectAlarm(interactionObject(id));
-    await check();
-  }, WAIT);
-}
+const latestInteractionOf = (customerId: string) => latestOf(customerId, WAIT);
+const settle = (id: string, check: () => Promise<void>) => settleObject(id, check, WAIT);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
