@@ -16,7 +16,13 @@
  * - `POST /api/v2/taskmanagement/workitems/query` (workitems:workitem:view): at most three filters,
  *   at least one EQ on workbinId, assigneeId, queueId or typeId → `{entities, count, selfUri}`.
  * - `POST /api/v2/taskmanagement/workitems/{id}/acd/cancel` (workitems:workitem:cancelRouting):
- *   a workitem queued in ACD → `AcdCancelled`, 200 Workitem; one an agent has → 400.
+ *   a workitem queued in ACD → `AcdCancelled`, 200 Workitem; one an agent has → 400, unless
+ *   `cancelWithdrawsAlerting` is set: then an Alerting offer is withdrawn (`AcdCancelled`, the
+ *   assignee still named). The reference says neither, so the tests run both.
+ * - `POST /api/v2/taskmanagement/workitems/{id}/terminate` (workitems:workitem:terminate, optional
+ *   WorkitemTerminate body): any open workitem → `Terminated`, status category Closed; a closed one → 400.
+ * - Genesys' "Workitem routing states": a new workitem starts `Idle` ("the workitem's initial
+ *   state"); with `idleMs` set, one with a queue stays Idle that long before ACD starts routing it.
  * - `POST /api/v2/users/search` (directory:user:view): EXACT on `employerInfo.employeeId` or `id` →
  *   `{total, pageCount, pageSize, pageNumber, types, results?}` (no `results` when nothing matched).
  *
@@ -28,7 +34,7 @@
 
 import { DroppedResponse } from "./common";
 
-export type Route = "login" | "create" | "get" | "query" | "cancel" | "users";
+export type Route = "login" | "create" | "get" | "query" | "cancel" | "terminate" | "users";
 
 export interface FaultRule {
   /** Which route it applies to; any API route (not login) when absent. */
@@ -61,6 +67,10 @@ export interface Settings {
   users: GenesysUser[];
   /** Agents take a workitem of an ACD queue by themselves: Alerting after `afterMs`, Connected later. */
   autoAssign?: { afterMs: number; connectAfterMs?: number; agentId: string };
+  /** A workitem with a queue stays Idle this long before ACD starts routing it (default: routed at once). */
+  idleMs?: number;
+  /** The ACD cancel also withdraws an offer that is Alerting (answering AcdCancelled with the assignee). */
+  cancelWithdrawsAlerting?: boolean;
 }
 
 export interface FakeWorkitem {
@@ -92,12 +102,19 @@ export interface LoggedRequest {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ALL_PERMISSIONS = ["workitems:workitem:add", "workitems:workitem:view", "workitems:workitem:cancelRouting", "directory:user:view"];
+const ALL_PERMISSIONS = [
+  "workitems:workitem:add",
+  "workitems:workitem:view",
+  "workitems:workitem:cancelRouting",
+  "workitems:workitem:terminate",
+  "directory:user:view",
+];
 const PERMISSION: Record<Exclude<Route, "login">, string> = {
   create: "workitems:workitem:add",
   get: "workitems:workitem:view",
   query: "workitems:workitem:view",
   cancel: "workitems:workitem:cancelRouting",
+  terminate: "workitems:workitem:terminate",
   users: "directory:user:view",
 };
 /** States in which ACD still routes the workitem, so an ACD cancel applies. */
@@ -203,6 +220,7 @@ export class FakeGenesys {
     if (method === "POST" && p === "/api/v2/taskmanagement/workitems/query") return "query";
     if (method === "POST" && p === "/api/v2/users/search") return "users";
     if (method === "POST" && /^\/api\/v2\/taskmanagement\/workitems\/[^/]+\/acd\/cancel$/.test(p)) return "cancel";
+    if (method === "POST" && /^\/api\/v2\/taskmanagement\/workitems\/[^/]+\/terminate$/.test(p)) return "terminate";
     if (method === "GET" && /^\/api\/v2\/taskmanagement\/workitems\/[^/]+$/.test(p) && p !== "/api/v2/taskmanagement/workitems/query") return "get";
     return undefined;
   }
@@ -239,6 +257,8 @@ export class FakeGenesys {
         return this.query(body);
       case "cancel":
         return this.cancel(id);
+      case "terminate":
+        return this.terminate(id);
       case "users":
         return this.searchUsers(body);
     }
@@ -293,7 +313,7 @@ export class FakeGenesys {
       id,
       name: b.name,
       type: { id: b.typeId, name: worktype.name, selfUri: `/api/v2/taskmanagement/worktypes/${b.typeId}` },
-      assignmentState: b.queueId ? "AcdStarted" : "Idle",
+      assignmentState: b.queueId && !this.settings.idleMs ? "AcdStarted" : "Idle",
       statusCategory: "Open",
       dateCreated: now,
       dateModified: now,
@@ -341,10 +361,19 @@ export class FakeGenesys {
   private cancel(id: string): Response {
     const workitem = this.workitems.get(id);
     if (!workitem) return error(404, "not.found", `Workitem ${id} not found`);
-    if (!IN_ACD.has(workitem.assignmentState)) {
+    const withdraw = this.settings.cancelWithdrawsAlerting === true && workitem.assignmentState === "Alerting";
+    if (!IN_ACD.has(workitem.assignmentState) && !withdraw) {
       return error(400, "bad.request", "The workitem is not currently queued for assignment through ACD");
     }
     this.setState(workitem, "AcdCancelled");
+    return json(200, workitem);
+  }
+
+  private terminate(id: string): Response {
+    const workitem = this.workitems.get(id);
+    if (!workitem) return error(404, "not.found", `Workitem ${id} not found`);
+    if (workitem.statusCategory === "Closed") return error(400, "bad.request", "The workitem is already terminated");
+    this.setState(workitem, "Terminated");
     return json(200, workitem);
   }
 
@@ -390,18 +419,30 @@ export class FakeGenesys {
     if (state === "Terminated") workitem.statusCategory = "Closed";
   }
 
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
   /** An agent of the queue takes the workitem by itself (preferred agents first), if configured. */
   private scheduleAgent(workitem: FakeWorkitem): void {
+    if (!workitem.queue) return;
+    if (workitem.assignmentState === "Idle" && this.settings.idleMs) {
+      // ACD starts routing it later, unless it was terminated (or otherwise moved on) meanwhile.
+      this.later(this.settings.idleMs, () => {
+        if (workitem.assignmentState !== "Idle") return;
+        this.setState(workitem, "AcdStarted");
+        this.scheduleAgent(workitem);
+      });
+      return;
+    }
     const auto = this.settings.autoAssign;
-    if (!auto || !workitem.queue) return;
+    if (!auto) return;
     const agentId = workitem.preferredAgents?.[0]?.id ?? auto.agentId;
-    const later = (ms: number, fn: () => void) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        fn();
-      }, ms);
-      this.timers.add(t);
-    };
+    const later = (ms: number, fn: () => void) => this.later(ms, fn);
     later(auto.afterMs, () => {
       if (!IN_ACD.has(workitem.assignmentState)) return;
       this.setState(workitem, "Alerting", agentId);
@@ -412,7 +453,13 @@ export class FakeGenesys {
   private control(path: string, method: string, text: string): Response {
     const body = text === "" ? {} : (JSON.parse(text) as Record<string, unknown>);
     if (path === "/__control/state" && method === "GET") {
-      return json(200, { workitems: [...this.workitems.values()], requests: this.requests, tokens: this.tokens.size, faults: this.faults });
+      return json(200, {
+        workitems: [...this.workitems.values()],
+        requests: this.requests,
+        tokens: this.tokens.size,
+        faults: this.faults,
+        pendingTimers: this.timers.size,
+      });
     }
     if (method !== "POST") return error(405, "method.not.allowed", "control routes are POST");
     switch (path) {

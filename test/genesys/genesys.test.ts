@@ -45,6 +45,8 @@ interface FakeState {
   workitems: FakeWorkitem[];
   requests: LoggedRequest[];
   tokens: number;
+  /** ACD steps the fake still has scheduled (Idle → AcdStarted, Alerting, Connected). */
+  pendingTimers: number;
 }
 
 async function control(path: string, body?: unknown): Promise<unknown> {
@@ -87,7 +89,7 @@ async function callsFor(from: number, interactionId: string): Promise<string[]> 
     .filter((r) =>
       r.route === "create" || r.route === "query"
         ? JSON.stringify(r.body ?? "").includes(interactionId)
-        : (r.route === "get" || r.route === "cancel") && workitemIds.some((w) => r.path.endsWith(w) || r.path.includes(`${w}/`)),
+        : (r.route === "get" || r.route === "cancel" || r.route === "terminate") && workitemIds.some((w) => r.path.endsWith(w) || r.path.includes(`${w}/`)),
     )
     .filter((r) => r.status !== 401) // a token refused after the fake's reset is retried once: not this test's subject
     .map((r) => `${r.route}:${r.status}`);
@@ -417,6 +419,59 @@ describe("cancel", () => {
     expect(res.body.errorCode).toBe("already_assigned");
     expect((await read(id)).body.result).toMatchObject({ state: "assigned", upstream: { agentId: MEHMET } });
   });
+
+  it("an ACD cancel that withdraws an offer already alerting an agent (answer names the assignee) → 409, never success", async () => {
+    // The reference does not say Genesys refuses an ACD cancel while Alerting; here it does not.
+    await setup({ cancelWithdrawsAlerting: true });
+    const id = await createQueued("withdrawn");
+    await faults({ route: "cancel", alertAgent: MEHMET });
+    const res = await cancel(id);
+    expect(res.status, res.text).toBe(409);
+    expect(res.body.errorCode).toBe("already_assigned");
+    const workitem = await onlyWorkitem(id);
+    expect(workitem).toMatchObject({ assignmentState: "AcdCancelled", assignee: { id: MEHMET } });
+    expect((await read(id)).body.result).toMatchObject({ state: "assigned", upstream: { agentId: MEHMET } });
+  });
+
+  it(
+    "a workitem still Idle (routing not started yet) is terminated, never taken as cancelled; it then never reaches an agent",
+    async () => {
+      // Idle is Genesys' initial state: ACD starts routing it later, and then an agent connects.
+      await setup({ idleMs: 1500, autoAssign: { afterMs: 100, connectAfterMs: 100, agentId: AYSE } });
+      const id = await createQueued("idle");
+      const from = await requestCount();
+      expect((await onlyWorkitem(id)).assignmentState).toBe("Idle");
+      const res = await cancel(id);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.result).toEqual({ interactionId: id, state: "cancelled" });
+      // Let the fake's ACD run to the end: a success must never be followed by an agent.
+      await vi.waitFor(async () => expect((await fakeState()).pendingTimers).toBe(0), WAIT);
+      const workitem = await onlyWorkitem(id);
+      expect(workitem.assignee).toBeUndefined();
+      expect(workitem).toMatchObject({ assignmentState: "Terminated", statusCategory: "Closed" });
+      expect(await callsFor(from, id)).toEqual(["get:200", "terminate:200"]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "Idle without the terminate permission: 503 cancel_unconfirmed (not success); once ACD routes it, the retried ACD cancel confirms",
+    async () => {
+      const permissions = ["workitems:workitem:add", "workitems:workitem:view", "workitems:workitem:cancelRouting", "directory:user:view"];
+      await setup({ idleMs: 1500, permissions });
+      const id = await createQueued("idle-unconfirmed");
+      const first = await cancel(id);
+      expect(first.status, first.text).toBe(503);
+      expect(first.body.errorCode).toBe("cancel_unconfirmed");
+      await vi.waitFor(async () => {
+        const again = await cancel(id);
+        expect(again.status, again.text).toBe(200);
+        expect(again.body.result.state).toBe("cancelled");
+      }, WAIT);
+      expect((await onlyWorkitem(id)).assignmentState).toBe("AcdCancelled");
+    },
+    TIMEOUT,
+  );
 
   it(
     "Genesys unreachable: 503 cancel_unconfirmed; the proxy keeps cancelling and a repeated DELETE reports the outcome",

@@ -181,7 +181,7 @@ describe("assignment states", () => {
     ["AcdCancelled", "ended"],
     ["Terminated", "ended"],
     ["AcdExpired", "ended"],
-    ["Idle", "idle"],
+    ["Idle", "not_routed"],
     [undefined, "routing"],
   ])("%s → %s", (state, kind) => {
     expect(assignmentOf({ assignmentState: state }).kind).toBe(kind);
@@ -292,6 +292,30 @@ describe("adapter decisions", () => {
     });
     expect(await gone.adapter.cancel(REF, signal())).toEqual({ kind: "cancelled" });
     expect(cancelled).toBe(true);
+  });
+
+  it("cancel: an ACD cancel answered with an assignee is too late, even when the state says AcdCancelled", async () => {
+    const { adapter } = scripted((method, path) =>
+      path === "/oauth/token"
+        ? login()
+        : method === "GET"
+          ? json(200, { id: REF.upstreamId, assignmentState: "AcdStarted" })
+          : json(200, { id: REF.upstreamId, assignmentState: "AcdCancelled", assignee: { id: USER } }),
+    );
+    expect(await adapter.cancel(REF, signal())).toEqual({ kind: "too_late", agentId: USER });
+  });
+
+  it("cancel: Idle is terminated, not ACD-cancelled; a refused terminate that still shows Idle is not confirmed", async () => {
+    const idle = { id: REF.upstreamId, assignmentState: "Idle", statusCategory: "Open" };
+    const ok = scripted((method, path) =>
+      path === "/oauth/token" ? login() : method === "GET" ? json(200, idle) : json(200, { ...idle, assignmentState: "Terminated", statusCategory: "Closed" }),
+    );
+    expect(await ok.adapter.cancel(REF, signal())).toEqual({ kind: "cancelled" });
+    expect(ok.calls.filter((c) => c.startsWith("POST") && !c.includes("oauth"))).toEqual([`POST /api/v2/taskmanagement/workitems/${REF.upstreamId}/terminate 200`]);
+    const refused = scripted((method, path) => (path === "/oauth/token" ? login() : method === "GET" ? json(200, idle) : json(400, {})));
+    expect(await refused.adapter.cancel(REF, signal())).toMatchObject({ kind: "retry" });
+    const forbidden = scripted((method, path) => (path === "/oauth/token" ? login() : method === "GET" ? json(200, idle) : json(403, {})));
+    expect(await forbidden.adapter.cancel(REF, signal())).toMatchObject({ kind: "retry", status: 403, reason: expect.stringContaining("workitems:workitem:terminate") });
   });
 
   it("poll: waiting, assigned with the assignee, gone; errors are retries", async () => {

@@ -5,7 +5,7 @@ import { employeeLookup, preferredAgents } from "./agents";
 import { genesysClient } from "./client";
 import type { GenesysConfig } from "./config";
 import { Trouble, troubleOf, unreachable } from "./trouble";
-import { assignmentOf, workitemCreate, type Workitem } from "./workitem";
+import { assigneeOf, assignmentOf, hasAssignee, workitemCreate, type Workitem } from "./workitem";
 
 /**
  * The `genesys-cloud` upstream (design §2): each interaction is a Task Management workitem routed by
@@ -117,38 +117,46 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
 
     /**
      * Reads the workitem first: one an agent already has is "too late" and is left alone. Otherwise
-     * asks ACD to cancel its routing, and reports "cancelled" only once Genesys shows it out of
-     * routing with no agent.
+     * takes it out of routing (the ACD cancel while routing; terminate while still Idle, because
+     * Idle is the state *before* routing starts and an ACD cancel does not apply to it), and reports
+     * "cancelled" only once Genesys shows it in a state that is never routed again (AcdCancelled,
+     * Terminated, AcdExpired, closed, or gone) with no assignee. An answer or a re-read that names
+     * an assignee is "too late": the cancel may have withdrawn an offer already alerting an agent,
+     * and the reference does not say Genesys refuses an ACD cancel while Alerting.
      */
     async cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
       const id = ref.upstreamId;
+      const path = `${WORKITEMS}/${encodeURIComponent(id)}`;
       try {
         const before = await read(id, signal);
         if (before === null) return { kind: "cancelled" };
         const seen = assignmentOf(before);
         if (seen.kind === "with_agent") return { kind: "too_late", agentId: seen.agentId };
-        if (seen.kind === "ended") return { kind: "cancelled" };
+        if (seen.kind === "ended") return hasAssignee(before) ? { kind: "too_late", agentId: assigneeOf(before) } : { kind: "cancelled" };
 
-        const response = await client.call("POST", `${WORKITEMS}/${encodeURIComponent(id)}/acd/cancel`, undefined, signal);
-        let after: Workitem | null;
+        const [action, permission] =
+          seen.kind === "not_routed" ? (["terminate", "workitems:workitem:terminate"] as const) : (["acd/cancel", "workitems:workitem:cancelRouting"] as const);
+        const response = await client.call("POST", `${path}/${action}`, undefined, signal);
+        let after: Workitem | null = null;
         if (response.status === 404) {
           await response.body?.cancel();
           return { kind: "cancelled" };
         } else if (response.ok) {
           after = await body<Workitem>(response);
+          // Genesys answered the cancel with an agent named: the offer was (or is) with someone.
+          if (hasAssignee(after)) return { kind: "too_late", agentId: assigneeOf(after) };
         } else if (response.status === 400 || response.status === 409) {
-          // Refused as not cancellable: most likely an agent was offered it meanwhile. Look again.
+          // Refused as not applicable: most likely routing moved on meanwhile. Look again.
           await response.body?.cancel();
-          after = null;
         } else {
-          throw await troubleOf(response, "workitems:workitem:cancelRouting");
+          throw await troubleOf(response, permission);
         }
-        if (after === null || assignmentOf(after).kind === "routing") after = await read(id, signal);
+        if (after === null || assignmentOf(after).kind !== "ended") after = await read(id, signal);
         if (after === null) return { kind: "cancelled" };
         const now = assignmentOf(after);
-        if (now.kind === "with_agent") return { kind: "too_late", agentId: now.agentId };
-        if (now.kind === "ended" || now.kind === "idle") return { kind: "cancelled" };
-        return { kind: "retry", reason: "Genesys has not confirmed the cancel yet" };
+        if (now.kind === "with_agent" || hasAssignee(after)) return { kind: "too_late", agentId: assigneeOf(after) };
+        if (now.kind === "ended") return { kind: "cancelled" };
+        return { kind: "retry", reason: now.kind === "not_routed" ? "Genesys still shows the workitem Idle (not ended)" : "Genesys has not confirmed the cancel yet" };
       } catch (err) {
         return retry(unreachable(err));
       }

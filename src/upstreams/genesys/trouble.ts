@@ -17,7 +17,7 @@ export class Trouble extends Error {
 }
 
 /** Permission each call needs, so a 403 can say which one the OAuth client's role lacks. */
-export type Permission = "workitems:workitem:add" | "workitems:workitem:view" | "workitems:workitem:cancelRouting" | "directory:user:view";
+export type Permission = "workitems:workitem:add" | "workitems:workitem:view" | "workitems:workitem:cancelRouting" | "workitems:workitem:terminate" | "directory:user:view";
 
 /** Classifies a non-2xx answer; the body is discarded unread. */
 export async function troubleOf(response: Response, permission?: Permission): Promise<Trouble> {

@@ -64,21 +64,40 @@ export interface Workitem {
   assignee?: { id?: unknown } | null;
 }
 
+/**
+ * Genesys' "Workitem routing states" (Resource Center): Idle is "the workitem's initial state",
+ * ACD Started "queued for assignment", Alerting "being delivered to the agent", ACD Cancelled "its
+ * routing was cancelled", Terminated "requires no further action", ACD Expired "reached the time
+ * limit waiting in the queue".
+ */
+
 /** An agent has it (offered, talking, on hold, or done with it): too late to take it back. */
 const WITH_AGENT = new Set(["Alerting", "Connected", "Parked", "Held", "Disconnected"]);
-/** Out of routing for good: nobody will be offered it any more. */
+/** Out of routing for good: nobody will be offered it any more. Only these confirm a cancel. */
 const ENDED = new Set(["AcdCancelled", "Terminated", "AcdExpired"]);
 
-export type Assignment = { kind: "with_agent"; agentId: string | undefined } | { kind: "ended" } | { kind: "idle" } | { kind: "routing" };
+/**
+ * `not_routed`: Idle, routing has not started *yet* (it may start any moment), so it is no
+ * confirmation of anything. `routing`: everything else (AcdStarted, AlertTimeout, Declined, states
+ * this code does not know).
+ */
+export type Assignment = { kind: "with_agent"; agentId: string | undefined } | { kind: "ended" } | { kind: "not_routed" } | { kind: "routing" };
 
 /** What a workitem's `assignmentState` (and `statusCategory`) says about an agent having it. */
 export function assignmentOf(workitem: Workitem | null): Assignment {
   const state = workitem?.assignmentState;
-  if (typeof state === "string" && WITH_AGENT.has(state)) {
-    const agentId = workitem?.assignee?.id;
-    return { kind: "with_agent", agentId: typeof agentId === "string" ? agentId : undefined };
-  }
+  if (typeof state === "string" && WITH_AGENT.has(state)) return { kind: "with_agent", agentId: assigneeOf(workitem) };
   if ((typeof state === "string" && ENDED.has(state)) || workitem?.statusCategory === "Closed") return { kind: "ended" };
-  // Idle: not (or no longer) in ACD routing. Everything else (AcdStarted, AlertTimeout, Declined…) is still routing.
-  return state === "Idle" ? { kind: "idle" } : { kind: "routing" };
+  return state === "Idle" ? { kind: "not_routed" } : { kind: "routing" };
+}
+
+/** The assignee's user id, when the workitem names one. */
+export function assigneeOf(workitem: Workitem | null): string | undefined {
+  const id = workitem?.assignee?.id;
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+/** Whether the workitem names an assignee at all (even one whose id is unreadable). */
+export function hasAssignee(workitem: Workitem | null): boolean {
+  return workitem?.assignee !== undefined && workitem.assignee !== null;
 }
