@@ -7,6 +7,8 @@
  * What it models:
  * - `POST /v1/Workspaces/{WS}/Tasks` (form: WorkflowSid, Attributes, Timeout…) → 201 Task JSON + ETag.
  * - `GET …/Tasks?EvaluateTaskAttributes=…` → `{tasks, meta}`; the expression subset `key == "value"`.
+ * - `GET …/Tasks/{WT}/Reservations/{WR}` → the TaskReservation (`reservation_status` pending,
+ *   accepted, rejected, timeout, canceled…), 404 (code 20404) when that Task has no such reservation.
  * - `GET …/Tasks/{WT}` → Task + `ETag`; `POST …/Tasks/{WT}` with `If-Match` → 412 (code 20412) when the
  *   ETag moved. The ETag is the Task's revision, bumped by every change (0, 1, 2…).
  * - Task states pending → reserved → assigned → wrapping → completed, canceled from pending/reserved
@@ -177,6 +179,23 @@ export class FakeTwilio {
     };
   }
 
+  /** A TaskReservation as the API renders it. */
+  private renderReservation(task: FakeTask, reservation: FakeReservation) {
+    const { workspaceSid, accountSid } = this.options;
+    return {
+      account_sid: accountSid,
+      date_created: task.date_created,
+      date_updated: new Date().toISOString(),
+      reservation_status: reservation.status,
+      sid: reservation.sid,
+      task_sid: task.sid,
+      worker_name: reservation.workerSid,
+      worker_sid: reservation.workerSid,
+      workspace_sid: workspaceSid,
+      url: `https://taskrouter.twilio.com/v1/Workspaces/${workspaceSid}/Tasks/${task.sid}/Reservations/${reservation.sid}`,
+    };
+  }
+
   /** Which principal the Basic auth names, or null (Twilio: 401, code 20003). */
   private principal(request: Request): string | null {
     const header = request.headers.get("authorization") ?? "";
@@ -230,6 +249,13 @@ export class FakeTwilio {
     if (f.rateLimit && this.random() < f.rateLimit) {
       const headers: Record<string, string> = f.retryAfterSeconds === undefined ? {} : { "retry-after": String(f.retryAfterSeconds) };
       return twilioError(429, 20429, "Too Many Requests", headers);
+    }
+    const r = /^\/v1\/Workspaces\/([^/]+)\/Tasks\/([^/]+)\/Reservations\/([^/]+)$/.exec(url.pathname);
+    if (r && r[1] === this.options.workspaceSid && request.method === "GET") {
+      const owner = this.tasks.get(r[2]!);
+      const reservation = owner && !owner.deleted ? owner.reservations.find((x) => x.sid === r[3]) : undefined;
+      if (!owner || !reservation) return twilioError(404, 20404, `The requested resource ${url.pathname} was not found`);
+      return json(200, this.renderReservation(owner, reservation));
     }
     const m = /^\/v1\/Workspaces\/([^/]+)\/Tasks(?:\/([^/]+))?$/.exec(url.pathname);
     if (!m || m[1] !== this.options.workspaceSid) return twilioError(404, 20404, `The requested resource ${url.pathname} was not found`);
@@ -434,6 +460,16 @@ export class FakeTwilio {
       }
       case "/__control/answer":
         return this.applyAnswer(String(input.reservationSid), Number(input.status), String(input.contentType ?? ""), String(input.body ?? ""));
+      case "/__control/timeout": {
+        // The Workflow's Task Reservation Timeout passes without an answer: TaskRouter offers the Task again.
+        const task = [...this.tasks.values()].find((t) => t.reservations.some((x) => x.sid === input.reservationSid));
+        const reservation = task?.reservations.find((x) => x.sid === input.reservationSid);
+        if (!task || !reservation || reservation.status !== "pending") return json(409, { error: "no pending reservation" });
+        reservation.status = "timeout";
+        if (task.assignment_status === "reserved") task.assignment_status = "pending";
+        this.bump(task);
+        return json(200, {});
+      }
       case "/__control/touch": {
         const task = this.tasks.get(String(input.taskSid));
         if (!task) return json(404, { error: "no such task" });

@@ -5,7 +5,7 @@
  * independent implementations cannot agree on a mistake.
  */
 import { describe, expect, it } from "vitest";
-import { twilioSignature, verifyTwilioSignature } from "../../src/upstreams/twilio/signature";
+import { twilioSignature, twilioUrlForms, verifyTwilioSignature } from "../../src/upstreams/twilio/signature";
 import { signTwilio } from "../fakes/twilio";
 
 const TOKEN = "12345";
@@ -55,5 +55,27 @@ describe("X-Twilio-Signature", () => {
     const a = await twilioSignature(TOKEN, URL_, [["Ab", "c"]]);
     const b = await twilioSignature(TOKEN, URL_, [["A", "bc"]]);
     expect(a).toBe(b);
+  });
+
+  it("accepts the URL forms twilio-node's validateRequest accepts: without and with the standard port, and the legacy query encoding", async () => {
+    expect(twilioUrlForms("https://q.example.com/v1/upstream/twilio/assignment")).toEqual([
+      "https://q.example.com/v1/upstream/twilio/assignment",
+      "https://q.example.com:443/v1/upstream/twilio/assignment",
+    ]);
+    expect(twilioUrlForms("http://127.0.0.1/x")).toEqual(["http://127.0.0.1/x", "http://127.0.0.1:80/x"]);
+    // Twilio signed the URL with :443 written out; the request's URL has none (and vice versa).
+    const withPort = await twilioSignature(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", entries(PARAMS));
+    expect(await verifyTwilioSignature(TOKEN, withPort, URL_, entries(PARAMS))).toBe(true);
+    expect(await verifyTwilioSignature(TOKEN, DOCUMENTED, "https://mycompany.com:443/myapp.php?foo=1&bar=2", entries(PARAMS))).toBe(true);
+    // Another port is another URL.
+    const otherPort = await twilioSignature(TOKEN, "https://mycompany.com:8443/myapp.php?foo=1&bar=2", entries(PARAMS));
+    expect(await verifyTwilioSignature(TOKEN, otherPort, URL_, entries(PARAMS))).toBe(false);
+    // Twilio signed the query as written (an apostrophe); the WHATWG URL of the request has it as %27.
+    const raw = "https://mycompany.com/myapp.php?name=O'Brien&x=a+b";
+    const arrived = new URL(raw).toString();
+    expect(arrived).toContain("O%27Brien");
+    const legacy = await twilioSignature(TOKEN, raw.replace("a+b", "a%20b"), entries(PARAMS));
+    expect(await verifyTwilioSignature(TOKEN, legacy, arrived, entries(PARAMS))).toBe(true);
+    expect(await verifyTwilioSignature(TOKEN, await twilioSignature(TOKEN, raw, entries(PARAMS)), arrived, entries(PARAMS))).toBe(false);
   });
 });

@@ -506,7 +506,9 @@ describe("the assignment veto", () => {
 describe("assignment callback security", () => {
   it("unsigned, wrong token, tampered parameter, wrong URL → 401 unauthorized, nothing changes", async () => {
     const { id, task: t } = await queued("sec");
-    const params = callbackParams(t.sid, t.parsedAttributes);
+    // A live reservation's callback, as TaskRouter sent it.
+    const delivery = (await control("reserve", { taskSid: t.sid, workerSid: workerSid() })) as CallbackDelivery;
+    const params = Object.fromEntries(new URLSearchParams(delivery.body));
     const attempts = [
       await forged(params, { signature: null }),
       await forged(params, { token: "another-auth-token-entirely-0000" }),
@@ -557,6 +559,95 @@ describe("assignment callback security", () => {
     const get = await exports.default.fetch(`http://proxy${ASSIGNMENT}`);
     expect(get.status).toBe(404);
     expect(await get.json()).toMatchObject({ success: false, errorCode: "not_found" });
+  });
+});
+
+describe("assignment callback: URL forms, throttling, binding to the Task and replays", () => {
+  /** Calls the worker with these bindings changed, as a request arriving at `requestUrl`. */
+  async function deliverWith(overrides: Record<string, unknown>, requestUrl: string, d: { headers: Record<string, string>; body: string }) {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(requestUrl, { method: "POST", headers: d.headers, body: d.body }), { ...env, ...overrides } as unknown as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, text: await res.text() };
+  }
+
+  it("PUBLIC_BASE_URL with a path: the signature covers {PUBLIC_BASE_URL}/v1/upstream/twilio/assignment, path included", async () => {
+    const base = "https://gateway.bank.example/queue/diyalog";
+    const params = callbackParams(`WT${"1".repeat(32)}`, { type: "email" });
+    // The gateway strips its prefix: the request reaches the worker at the bare path.
+    const arrived = `https://worker.example.net${ASSIGNMENT}`;
+    expect(await deliverWith({ PUBLIC_BASE_URL: base }, arrived, await forged(params, { signedUrl: `${base}${ASSIGNMENT}` }))).toEqual({ status: 200, text: "{}" });
+    // Signed over the origin alone (without the configured path): not what Twilio was told to call.
+    expect((await deliverWith({ PUBLIC_BASE_URL: base }, arrived, await forged(params, { signedUrl: `https://gateway.bank.example${ASSIGNMENT}` }))).status).toBe(401);
+  });
+
+  it("Twilio's inconsistent URL forms are accepted as twilio-node accepts them: with :443, and the legacy query encoding", async () => {
+    const params = callbackParams(`WT${"1".repeat(32)}`, { type: "email" });
+    const withPort = await forged(params, { signedUrl: TW.assignmentCallbackUrl.replace(".com/", ".com:443/") });
+    expect(await post(withPort)).toMatchObject({ status: 200, text: "{}" });
+    const otherPort = await forged(params, { signedUrl: TW.assignmentCallbackUrl.replace(".com/", ".com:8443/") });
+    expect((await post(otherPort)).status).toBe(401);
+    // Twilio signed the query as configured (an apostrophe); the request URL carries it as %27.
+    const legacy = await forged(params, { signedUrl: `${TW.assignmentCallbackUrl}?tenant=O'Brien` });
+    expect(await post({ ...legacy, url: `${TW.assignmentCallbackUrl}?tenant=O'Brien` })).toMatchObject({ status: 200, text: "{}" });
+  });
+
+  it("an invalid signature counts against the failed-authentication limit of its address (429 past it); a valid one does not", async () => {
+    const counted: string[] = [];
+    const limiter = { limit: async ({ key }: { key: string }) => (counted.push(key), { success: counted.length < 3 }) };
+    const params = callbackParams(`WT${"1".repeat(32)}`, { type: "email" });
+    const bad = await forged(params, { token: "another-auth-token-entirely-0000" });
+    const from = { ...bad, headers: { ...bad.headers, "cf-connecting-ip": "203.0.113.7" } };
+    const overrides = { AUTH_FAILURE_LIMITER: limiter };
+    expect((await deliverWith(overrides, TW.assignmentCallbackUrl, from)).status).toBe(401);
+    expect((await deliverWith(overrides, TW.assignmentCallbackUrl, from)).status).toBe(401);
+    const third = await deliverWith(overrides, TW.assignmentCallbackUrl, from);
+    expect(third.status).toBe(429);
+    expect(JSON.parse(third.text)).toMatchObject({ success: false, errorCode: "rate_limited" });
+    expect(counted).toEqual(["ip:203.0.113.7", "ip:203.0.113.7", "ip:203.0.113.7"]);
+    const good = await forged(params);
+    expect((await deliverWith(overrides, TW.assignmentCallbackUrl, { ...good, headers: { ...good.headers, "cf-connecting-ip": "203.0.113.7" } })).status).toBe(200);
+    expect(counted).toHaveLength(3);
+  });
+
+  it("a callback for another Task naming the interaction (not the Task the proxy created) is rejected without assigning, and that Task cancelled", async () => {
+    const { id, task: t } = await queued("other-task");
+    const stray = await foreignTask({ ...t.parsedAttributes });
+    const answer = await offer(stray);
+    expect(answer.instruction).toBe("reject");
+    expect((await read(id)).body.result.state).toBe("queued");
+    await vi.waitFor(async () => expect((await task(stray)).assignment_status).toBe("canceled"), WAIT);
+    expect((await task(t.sid)).assignment_status).toBe("pending");
+    // The interaction's own Task is still granted.
+    expect((await offer(t.sid)).instruction).toBe("accept");
+  });
+
+  it("a captured callback replayed later cannot assign: a timed-out reservation is rejected, the accepted one gets the same answer, a cancelled call stays cancelled", async () => {
+    const { id, task: t } = await queued("replay");
+    const first = workerSid();
+    // TaskRouter's callback never reached the proxy (captured on the way); the reservation times out.
+    const captured = (await control("reserve", { taskSid: t.sid, workerSid: first })) as CallbackDelivery;
+    await control("timeout", { reservationSid: captured.reservationSid });
+    const replayed = await post(captured);
+    expect(replayed.instruction).toBe("reject");
+    expect((await read(id)).body.result.state).toBe("queued");
+
+    // A live offer is granted; replaying its callback gets the same answer and changes nothing.
+    const second = workerSid();
+    const live = (await control("reserve", { taskSid: t.sid, workerSid: second })) as CallbackDelivery;
+    const granted = await post(live);
+    expect(granted.instruction).toBe("accept");
+    await control("answer", { reservationSid: live.reservationSid, status: granted.status, contentType: granted.contentType, body: granted.text });
+    expect((await post(live)).instruction).toBe("accept");
+    expect((await post(captured)).instruction).toBe("reject");
+    expect((await read(id)).body.result).toMatchObject({ state: "assigned", upstream: { agentId: second } });
+
+    // A cancelled call: the replay of a callback for it is rejected.
+    const other = await queued("replay-cancelled");
+    const held = (await control("reserve", { taskSid: other.task.sid, workerSid: workerSid() })) as CallbackDelivery;
+    expect((await cancel(other.id)).body.success).toBe(true);
+    expect((await post(held)).instruction).toBe("reject");
+    expect((await read(other.id)).body.result.state).toBe("cancelled");
   });
 });
 

@@ -4,9 +4,11 @@ import { isInteractionId } from "../../diyalog/routes";
 import { readText } from "../../http/body";
 import { ApiError } from "../../http/envelope";
 import { interactionStub } from "../../interactions/stubs";
+import { log } from "../../observability/log";
+import { addressBucket, clientIp, enforce } from "../../security/rate-limit";
 import type { TwilioConfig } from "./config";
 import { verifyTwilioSignature } from "./signature";
-import { TASK_SID, taskClient } from "./tasks";
+import { RESERVATION_SID, TASK_SID, taskClient, unreachable } from "./tasks";
 
 /**
  * The Workflow's AssignmentCallbackUrl, `{PUBLIC_BASE_URL}/v1/upstream/twilio/assignment`: TaskRouter
@@ -29,11 +31,14 @@ const WORKER_SID = /^WK[0-9a-fA-F]{32}$/;
  */
 const WITHDRAW = new Set(["cancelling", "cancelled", "failed", "expired", "not_found"]);
 
-/** The URL Twilio signed: the public origin when the worker sits behind another proxy. */
-function signedUrl(requestUrl: string, publicBaseUrl: string | undefined): string {
+/**
+ * The URL Twilio signed: `{PUBLIC_BASE_URL}/v1/upstream/twilio/assignment` as configured (its path
+ * included: a gateway in front may add a prefix the worker never sees), with the request's query;
+ * without PUBLIC_BASE_URL, the URL the request arrived at.
+ */
+export function signedUrl(requestUrl: string, publicBaseUrl: string | undefined): string {
   const url = new URL(requestUrl);
-  const origin = publicBaseUrl ? new URL(publicBaseUrl).origin : url.origin;
-  return origin + url.pathname + url.search;
+  return publicBaseUrl ? publicBaseUrl + ASSIGNMENT_PATH + url.search : url.origin + url.pathname + url.search;
 }
 
 /** The interactionId the proxy put in the Task's attributes, if this Task is one of the proxy's. */
@@ -64,6 +69,23 @@ function background(c: Context<AppEnv>, work: Promise<unknown>): void {
   }
 }
 
+/**
+ * A callback whose signature does not verify: logged without anything it carried, counted against
+ * the failed-authentication limit of its address (429 past it, as for a bad API key), else 401.
+ */
+async function badSignature(c: Context<AppEnv>): Promise<never> {
+  const client = addressBucket(clientIp(c.req.raw));
+  log("warn", "authentication failed", { requestId: c.get("requestId"), reason: "invalid_twilio_signature", client });
+  await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${client}`, "with failed authentication from this address", "failed_auth");
+  throw new ApiError(401, "unauthorized", "X-Twilio-Signature rejected");
+}
+
+/**
+ * How long the reservation check may take: TaskRouter waits 5 s for the whole answer, so this is a
+ * fixed share of that, not UPSTREAM_TIMEOUT_MS.
+ */
+const RESERVATION_READ_MS = 3000;
+
 async function assignment(c: Context<AppEnv>): Promise<Response> {
   const config = c.get("config");
   if (config.upstream !== "twilio-taskrouter") throw new ApiError(404, "not_found", "no such route");
@@ -71,22 +93,58 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   const text = await readText(c.req.raw, CALLBACK_BODY_LIMIT);
   const params = new URLSearchParams(text);
   const url = signedUrl(c.req.url, config.publicBaseUrl);
-  if (!(await verifyTwilioSignature(twilio.authToken, c.req.header("x-twilio-signature"), url, params))) {
-    throw new ApiError(401, "unauthorized", "X-Twilio-Signature rejected");
-  }
+  if (!(await verifyTwilioSignature(twilio.authToken, c.req.header("x-twilio-signature"), url, params))) await badSignature(c);
   const interactionId = interactionIdOf(params.get("TaskAttributes"));
   // Not a Task the proxy made (the Workflow is shared): leave the reservation to TaskRouter.
   if (!interactionId) return instruction({});
   c.set("interactionId", interactionId);
+  const taskSid = params.get("TaskSid") ?? "";
+  const reservationSid = params.get("ReservationSid") ?? "";
   const worker = params.get("WorkerSid");
-  const outcome = await interactionStub(c.env, interactionId).claim(interactionId, worker && WORKER_SID.test(worker) ? worker : undefined);
-  if (outcome.proceed) return instruction({ instruction: "accept" });
-  const taskSid = params.get("TaskSid");
-  if (WITHDRAW.has(outcome.reason) && taskSid && TASK_SID.test(taskSid)) {
-    // The interaction's object cancels its Task too once it knows the sid; this covers the Task it
-    // has not learned yet (a create whose answer is still on its way) and purged interactions.
-    background(c, taskClient(twilio).cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)));
+  const workerSid = worker && WORKER_SID.test(worker) ? worker : undefined;
+  if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return instruction({ instruction: "reject" });
+  const tasks = taskClient(twilio);
+  const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)));
+
+  const stub = interactionStub(c.env, interactionId);
+  const ix = await stub.get(interactionId);
+  if (ix === null) {
+    // Purged or never made: nobody may have it. Cancel the Task, a reject alone would re-queue it.
+    withdraw();
+    return instruction({ instruction: "reject" });
   }
+  if (ix.upstream.id !== undefined && ix.upstream.id !== taskSid) {
+    // A Task carrying this interactionId that is not the one the proxy follows (a second copy from a
+    // create retried after a lost answer): never granted, and cancelled so nobody takes it by hand.
+    log("warn", "assignment callback for a Task the interaction does not follow; rejected", { requestId: c.get("requestId"), interactionId });
+    withdraw();
+    return instruction({ instruction: "reject" });
+  }
+  if (ix.state === "dispatching" || ix.state === "queued") {
+    // A claim here would assign the call, so it must come from a live offer: Twilio's signature has
+    // no timestamp, and a captured callback could otherwise be replayed later. TaskRouter waits for
+    // the answer with the reservation `pending`; anything else is an old callback.
+    let reservation: Awaited<ReturnType<typeof tasks.reservationStatus>>;
+    try {
+      reservation = await tasks.reservationStatus(taskSid, reservationSid, AbortSignal.timeout(RESERVATION_READ_MS));
+    } catch (err) {
+      reservation = unreachable(err);
+    }
+    if (reservation.kind !== "status" || reservation.status !== "pending") {
+      // Unreadable now: reject (TaskRouter offers the Task again and the next offer is checked anew).
+      log("warn", "assignment callback for a reservation that is not pending; rejected", {
+        requestId: c.get("requestId"),
+        interactionId,
+        reservation: reservation.kind === "status" ? reservation.status : reservation.kind,
+      });
+      return instruction({ instruction: "reject" });
+    }
+  }
+  const outcome = await stub.claim(interactionId, workerSid);
+  if (outcome.proceed) return instruction({ instruction: "accept" });
+  // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has
+  // not learned yet (a create whose answer is still on its way).
+  if (WITHDRAW.has(outcome.reason)) withdraw();
   return instruction({ instruction: "reject" });
 }
 

@@ -8,6 +8,7 @@ import type { TwilioConfig } from "./config";
  */
 
 export const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
+export const RESERVATION_SID = /^WR[0-9a-fA-F]{32}$/;
 
 /** How often a cancel re-reads a Task whose ETag moved under it (412) before leaving it to a retry. */
 const CANCEL_ROUNDS = 3;
@@ -94,6 +95,24 @@ export function taskClient(config: TwilioConfig, fetcher: typeof fetch = fetch) 
       const sid = await sidOf(response);
       // Created but unreadable: the next attempt looks it up rather than creating a second one.
       return sid ? { kind: "accepted", upstreamId: sid } : { kind: "retry", reason: "2xx without a Task sid", status: response.status };
+    },
+
+    /**
+     * A Reservation's `reservation_status` (`GET …/Tasks/{WT}/Reservations/{WR}`): `pending` while
+     * TaskRouter still waits for an answer, then accepted, rejected, timeout, canceled, rescinded,
+     * wrapping or completed. `gone` when TaskRouter does not know it under that Task (404); a retry
+     * when it cannot be read now.
+     */
+    async reservationStatus(taskSid: string, reservationSid: string, signal: AbortSignal): Promise<{ kind: "status"; status: string } | { kind: "gone" } | Retry> {
+      if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return { kind: "gone" };
+      const response = await call("GET", `${tasks}/${taskSid}/Reservations/${reservationSid}`, signal);
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return { kind: "gone" };
+      }
+      if (!response.ok) return retryOf(await refusal(response));
+      const status = (await json(response))?.reservation_status;
+      return typeof status === "string" ? { kind: "status", status } : { kind: "retry", reason: "a Reservation without a status", status: response.status };
     },
 
     /**
