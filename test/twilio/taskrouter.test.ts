@@ -355,6 +355,32 @@ describe("cancel against TaskRouter", () => {
     expect((await task(t.sid)).assignment_status).toBe("assigned");
   });
 
+  it("a manual accept outside the callback (Flex, Reservations API) → 409 already_assigned, recorded as assigned", async () => {
+    const { id, task: t } = await queued("manual");
+    await control("status", { taskSid: t.sid, assignment_status: "assigned" });
+    const res = await cancel(id);
+    expect(res.status, res.text).toBe(409);
+    expect(res.body.errorCode).toBe("already_assigned");
+    const view = (await read(id)).body.result;
+    expect(view.state).toBe("assigned");
+    expect(view.timeline.at(-1).detail).toBe("an agent took the call upstream without asking the proxy");
+  });
+
+  it("the documented window: a manual accept found only after a slow TaskRouter let the DELETE answer 202 cancelling; a repeated DELETE says 409", async () => {
+    const { id, task: t } = await queued("manual-late");
+    await control("status", { taskSid: t.sid, assignment_status: "assigned" });
+    // Slower than UPSTREAM_TIMEOUT_MS: the DELETE answers before the background cancel reads the Task.
+    await setFaults({ delayMs: 700 });
+    const first = await cancel(id);
+    expect(first.status, first.text).toBe(202);
+    expect(first.body.result.state).toBe("cancelling");
+    await setFaults({});
+    await settle(id, async () => expect((await read(id)).body.result.state).toBe("assigned"));
+    const again = await cancel(id);
+    expect(again.status).toBe(409);
+    expect(again.body.errorCode).toBe("already_assigned");
+  });
+
   it("TaskRouter unreachable: 202 cancelling at once; an offer meanwhile is rejected, the Task cancelled on recovery", async () => {
     const { id, task: t } = await queued("down");
     await setFaults({ error503: 1 });
