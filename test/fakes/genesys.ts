@@ -24,7 +24,9 @@
  * - Genesys' "Workitem routing states": a new workitem starts `Idle` ("the workitem's initial
  *   state"); with `idleMs` set, one with a queue stays Idle that long before ACD starts routing it.
  * - `POST /api/v2/users/search` (directory:user:view): EXACT on `employerInfo.employeeId` or `id` →
- *   `{total, pageCount, pageSize, pageNumber, types, results?}` (no `results` when nothing matched).
+ *   `{total, pageCount, pageSize, pageNumber, types, results?}` (no `results` when nothing matched);
+ *   a result carries `employerInfo` only when the request's `expand` lists it (the reference leaves
+ *   open whether search results carry it otherwise; the fake takes the strict reading).
  *
  * Faults are rules consumed in order by authenticated requests (429 with Retry-After, 503, answers
  * lost after the work was done, delays, an agent alerted just before a request: the race). Agents
@@ -378,7 +380,13 @@ export class FakeGenesys {
   }
 
   private searchUsers(raw: unknown): Response {
-    const b = (raw ?? {}) as { query?: { type?: string; fields?: string[]; value?: string; values?: string[] }[]; pageSize?: number; pageNumber?: number };
+    const b = (raw ?? {}) as {
+      query?: { type?: string; fields?: string[]; value?: string; values?: string[] }[];
+      pageSize?: number;
+      pageNumber?: number;
+      expand?: unknown;
+    };
+    const expanded = Array.isArray(b.expand) && b.expand.includes("employerInfo");
     if (!Array.isArray(b.query) || b.query.length === 0) return error(400, "bad.request", "query: must not be empty");
     let users = this.settings.users.filter((u) => (u.state ?? "active") === "active");
     for (const c of b.query) {
@@ -396,7 +404,7 @@ export class FakeGenesys {
       id: u.id,
       name: u.name,
       state: u.state ?? "active",
-      ...(u.employeeId === undefined ? {} : { employerInfo: { employeeId: u.employeeId } }),
+      ...(u.employeeId === undefined || !expanded ? {} : { employerInfo: { employeeId: u.employeeId } }),
       selfUri: `/api/v2/users/${u.id}`,
     }));
     return json(200, {

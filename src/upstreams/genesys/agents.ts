@@ -56,7 +56,10 @@ interface SearchAnswer {
   results?: { id?: unknown; state?: unknown; employerInfo?: { employeeId?: unknown } }[];
 }
 
-/** `POST /api/v2/users/search`, EXACT on `employerInfo.employeeId`, answers cached per isolate. */
+/**
+ * `POST /api/v2/users/search`, EXACT on `employerInfo.employeeId`, with `expand: ["employerInfo"]`
+ * (UserSearchRequest's `expand`), answers cached per isolate.
+ */
 export function employeeLookup(config: Pick<GenesysConfig, "apiUrl">, client: GenesysClient): EmployeeLookup {
   return async (employeeId, signal) => {
     const key = `${config.apiUrl}\n${employeeId}`;
@@ -65,7 +68,8 @@ export function employeeLookup(config: Pick<GenesysConfig, "apiUrl">, client: Ge
     const response = await client.call(
       "POST",
       "/api/v2/users/search",
-      { pageSize: 25, pageNumber: 1, query: [{ type: "EXACT", fields: ["employerInfo.employeeId"], value: employeeId }] },
+      // employerInfo is an expansion: without asking for it, results need not carry the employee id matched on.
+      { pageSize: 25, pageNumber: 1, expand: ["employerInfo"], query: [{ type: "EXACT", fields: ["employerInfo.employeeId"], value: employeeId }] },
       signal,
     );
     if (!response.ok) {
