@@ -377,12 +377,14 @@ export function buildOpenApiDocument(): Json {
           },
           responses: {
             "200": {
-              description: "Twilio's instruction: accept, reject (the interaction was cancelled), or {} for a Task the proxy did not make.",
+              description:
+                "Twilio's instruction: accept, reject (the interaction is no longer waiting, the Task is not the interaction's own, or the reservation is not pending), or {} for a Task the proxy did not make.",
               content: { [JSON_TYPE]: { schema: { type: "object", properties: { instruction: { enum: ["accept", "reject"] } } } } },
             },
             "401": failureResponse(["unauthorized"]),
             "404": failureResponse(["not_found"]),
             "413": failureResponse(["payload_too_large"]),
+            "429": failureResponse(["rate_limited"], undefined, RETRY_AFTER),
             "503": failureResponse(["config_invalid"]),
             ...COMMON,
           },
