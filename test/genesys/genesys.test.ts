@@ -446,7 +446,7 @@ describe("cancel", () => {
     "a workitem still Idle (routing not started yet) is terminated, never taken as cancelled; it then never reaches an agent",
     async () => {
       // Idle is Genesys' initial state: ACD starts routing it later, and then an agent connects.
-      await setup({ idleMs: 1500, autoAssign: { afterMs: 100, connectAfterMs: 100, agentId: AYSE } });
+      await setup({ idleMs: 3000, autoAssign: { afterMs: 100, connectAfterMs: 100, agentId: AYSE } });
       const id = await createQueued("idle");
       const from = await requestCount();
       expect((await onlyWorkitem(id)).assignmentState).toBe("Idle");
@@ -467,7 +467,7 @@ describe("cancel", () => {
     "Idle without the terminate permission: 503 cancel_unconfirmed (not success); once ACD routes it, the retried ACD cancel confirms",
     async () => {
       const permissions = ["workitems:workitem:add", "workitems:workitem:view", "workitems:workitem:cancelRouting", "directory:user:view"];
-      await setup({ idleMs: 1500, permissions });
+      await setup({ idleMs: 3000, permissions });
       const id = await createQueued("idle-unconfirmed");
       const first = await cancel(id);
       expect(first.status, first.text).toBe(503);
