@@ -181,7 +181,7 @@ describe("text that is not well-formed Unicode, and DEL/C1 controls (issue 12, d
   ])("a lone surrogate in %s → 400 validation_failed naming the field", async (_where, body, field) => {
     const answer = await create(body(`u-${crypto.randomUUID()}`));
     expectFailure(answer, 400, "validation_failed", `${field}: `);
-    expect(answer.body.errorMessage.startsWith(`${field}: `), answer.text).toBe(true);
+    expect((answer.body.errorMessage ?? "").startsWith(`${field}: `), answer.text).toBe(true);
     expect(answer.body.errorMessage).toContain(field === "attachedData" ? "keys must be well-formed Unicode" : WELL_FORMED);
   });
 
