@@ -351,6 +351,47 @@ describe("parseConfig: only the upstream's variables wrong (issue 12, defect 4)"
   });
 });
 
+describe("vendor secrets are checked for what their use needs (issue 12, defect 4)", () => {
+  const GENESYS = {
+    UPSTREAM: "genesys-cloud",
+    GENESYS_REGION: "mypurecloud.de",
+    GENESYS_CLIENT_ID: "client-id",
+    GENESYS_CLIENT_SECRET: "client-secret-value",
+    GENESYS_WORKTYPE_ID: "4c1f6e2a-8b3d-4e5f-9a6b-7c8d9e0f1a2b",
+    GENESYS_QUEUE_ID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+  };
+  const CONNECT = {
+    UPSTREAM: "amazon-connect",
+    AWS_REGION: "eu-central-1",
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE000000001",
+    AWS_SECRET_ACCESS_KEY: "made+up/secret+key/for+tests+only+00000",
+    CONNECT_INSTANCE_ID: "9c2e3d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+    CONNECT_CONTACT_FLOW_ID: "846ec553-a005-41c0-8341-0123456789ab",
+  };
+  const RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
+
+  it.each([
+    ["a zero-width space", "secret\u200bvalue"],
+    ["a byte-order mark inside", "secret\ufeffvalue"],
+    ["a space inside", "secret value"],
+    ["a non-ASCII letter", "sécret-value"],
+  ])("Genesys client id and secret with %s are named, never echoed", (_name, bad) => {
+    expect(ok(GENESYS).upstream).toBe("genesys-cloud");
+    expectOneProblem({ ...GENESYS, GENESYS_CLIENT_SECRET: bad }, "GENESYS_CLIENT_SECRET", RULE);
+    expectOneProblem({ ...GENESYS, GENESYS_CLIENT_ID: bad }, "GENESYS_CLIENT_ID", RULE);
+  });
+
+  it.each([
+    ["a zero-width space", "made+up/secret\u200bkey/for+tests+only+00000"],
+    ["a non-ASCII letter", "made+up/secret+kéy/for+tests+only+00000"],
+    ["a space inside", "made+up/secret key/for+tests+only+00000"],
+  ])("AWS_SECRET_ACCESS_KEY with %s is named, never echoed", (_name, bad) => {
+    expect(ok(CONNECT).upstream).toBe("amazon-connect");
+    const problem = expectOneProblem({ ...CONNECT, AWS_SECRET_ACCESS_KEY: bad }, "AWS_SECRET_ACCESS_KEY");
+    expect(problem).not.toContain("for+tests");
+  });
+});
+
 describe("the Durable Objects' configuration and adapter never fail (issue 12, defect 4)", () => {
   const fakeEnv = (vars: Record<string, unknown>) => vars as unknown as Env;
 
