@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { getConfig, type ConfigResult } from "./config";
-import { diyalogRoutes } from "./diyalog/routes";
+import { diyalogRoutes, diyalogStoredRoutes } from "./diyalog/routes";
 import { upstreamRoutes } from "./upstreams/routes";
 import { twilioRoutes } from "./upstreams/twilio/routes";
 import { discardBody } from "./http/body";
@@ -27,6 +27,10 @@ function health(result: ConfigResult): Response {
   const { config } = result;
   const auth = config.apiKeys.length > 0 ? "api_keys" : config.allowUnauthenticated ? "unauthenticated" : "not_configured";
   return success({ status: "ok", upstream: config.upstream, auth });
+}
+
+function configInvalid(problems: string[]): ApiError {
+  return new ApiError(503, "config_invalid", `invalid configuration: ${problems.join("; ")}`, { problems });
 }
 
 export function createApp(basePath = ""): Hono<AppEnv> {
@@ -71,18 +75,24 @@ export function createApp(basePath = ""): Hono<AppEnv> {
   app.get("/healthz", (c) => health(getConfig(c.env)));
   app.route("/", assetRoutes()); // the console and /openapi.json need neither a key nor a valid configuration
 
-  // Everything else needs a valid configuration; a bad one is named on every answer.
+  // Everything else needs a valid configuration; a bad one is named on every answer. Reads and
+  // cancels of stored interactions are the exception while only the upstream's variables are wrong:
+  // an operator's typo there must not stop a cancel from being recorded (the objects run with an
+  // adapter that cannot reach the upstream, and answer cancels as the cancel table says).
   app.use(async (c, next) => {
     const result = getConfig(c.env);
-    if (!result.ok) {
-      throw new ApiError(503, "config_invalid", `invalid configuration: ${result.problems.join("; ")}`, {
-        problems: result.problems,
-      });
-    }
-    c.set("config", result.config);
+    if (!result.ok && !result.withoutUpstream) throw configInvalid(result.problems);
+    c.set("config", result.ok ? result.config : result.withoutUpstream!);
     await next();
   });
+  app.route(basePath, diyalogStoredRoutes());
 
+  // Routes registered after this point run only with the whole configuration valid.
+  app.use(async (c, next) => {
+    const result = getConfig(c.env);
+    if (!result.ok) throw configInvalid(result.problems);
+    await next();
+  });
   app.route("/", twilioRoutes()); // before upstreamRoutes, whose /v1/upstream/* guard answers 404 for non-http upstreams
   app.route("/", upstreamRoutes());
   app.route(basePath, diyalogRoutes());

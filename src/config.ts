@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { VENDOR_CONFIG } from "./upstreams/vendor-config";
 import { LOG_LEVELS, setLogLevel, type LogLevel } from "./observability/log";
+import { decodeBase64 } from "./security/webhook-signature";
 
 /**
  * The worker's configuration, parsed once per isolate from `env` (wrangler vars and secrets).
@@ -57,6 +58,28 @@ const flag = z.pipe(
 const list = z.pipe(
   text,
   z.transform((v) => (v === undefined ? [] : v.split(",").map((s) => s.trim()).filter((s) => s !== ""))),
+);
+
+/**
+ * What a secret that travels in an HTTP header (Basic or Bearer credentials, an API key) or is
+ * signed as text can hold: printable ASCII, no spaces. A zero-width space or a line break pasted
+ * into a secret would otherwise pass here and fail every request later (`btoa` throws on it).
+ */
+export function headerSafe(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}
+
+/** The rule a secret broke, for a problem that names the variable and never its value. */
+export const HEADER_SAFE_RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
+
+/** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces. */
+const apiKeys = z.pipe(
+  list,
+  z.transform((keys, ctx) => {
+    if (keys.every(headerSafe)) return keys;
+    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${HEADER_SAFE_RULE}` });
+    return z.NEVER;
+  }),
 );
 
 /** One of `values`, `fallback` when unset. */
@@ -116,12 +139,25 @@ const basePath = z.pipe(
   }),
 );
 
+/**
+ * Standard Webhooks secrets are random, "between 24 bytes (192 bits) and 64 bytes (512 bits)"
+ * (standardwebhooks.com, spec/standard-webhooks.md); shorter keys are refused here rather than at
+ * the first signature.
+ */
+export const MIN_SIGNING_SECRET_BYTES = 24;
+
+/** Each secret is `whsec_` and standard base64 that decodes (as signing will) to at least 24 bytes. */
 const signingSecrets = z.pipe(
   list,
   z.transform((secrets, ctx) => {
     for (const s of secrets) {
-      if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s)) {
-        ctx.issues.push({ code: "custom", input: "(secret)", message: "each secret must be whsec_ followed by base64" });
+      const key = s.startsWith("whsec_") ? decodeBase64(s.slice("whsec_".length)) : undefined;
+      if (!key || key.length < MIN_SIGNING_SECRET_BYTES) {
+        ctx.issues.push({
+          code: "custom",
+          input: "(secret)",
+          message: `each secret must be whsec_ followed by the standard base64 of at least ${MIN_SIGNING_SECRET_BYTES} bytes`,
+        });
         return z.NEVER;
       }
     }
@@ -135,7 +171,7 @@ export const ConfigSchema = z.object({
   UPSTREAM_SIGNING_SECRET: signingSecrets,
   UPSTREAM_TIMEOUT_MS: integer(5000, 100, 60_000),
   CREATE_DEADLINE_MS: integer(8000, 100, 120_000),
-  DIYALOG_API_KEYS: list,
+  DIYALOG_API_KEYS: apiKeys,
   ALLOW_UNAUTHENTICATED: flag,
   QUEUE_TIMEOUT_SECONDS: integer(1800, 1, 7 * 86_400),
   RETENTION_SECONDS: integer(86_400, 0, 365 * 86_400),
@@ -172,7 +208,19 @@ export interface Config {
   vendor?: unknown;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+/**
+ * `withoutUpstream` is set when only the upstream adapter's variables are wrong (see
+ * `UPSTREAM_VARIABLES`): everything else, authentication included, is valid. The worker then still
+ * serves reads and cancels of stored interactions (an operator's typo must not stop a cancel from
+ * being recorded), and the Durable Objects run with an adapter that cannot reach the upstream.
+ */
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[]; withoutUpstream?: Config };
+
+/**
+ * Variables that only concern the upstream adapter; the vendor adapters' own variables (see
+ * vendor-config.ts) count as such too. `UPSTREAM` itself does not: without it nothing is known.
+ */
+const UPSTREAM_VARIABLES: ReadonlySet<string> = new Set(["UPSTREAM_URL", "UPSTREAM_SIGNING_SECRET", "PUBLIC_BASE_URL"]);
 
 function toConfig(p: Parsed): Config {
   return {
@@ -207,16 +255,51 @@ function crossCheck(c: Config, env: Record<string, unknown>): string[] {
   return problems;
 }
 
+/** The variable a problem names (`NAME: rule`). */
+function variableOf(problem: string): string {
+  return problem.slice(0, problem.indexOf(":"));
+}
+
 /** Parses `env` into a Config, or lists every problem with the variable it concerns. Never throws. */
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
-  const parsed = z.safeParse(ConfigSchema, env);
+  let parsed = z.safeParse(ConfigSchema, env);
+  const problems: string[] = [];
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    return { ok: false, problems };
+    problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+    const bad = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+    if (![...bad].every((name) => UPSTREAM_VARIABLES.has(name))) return { ok: false, problems };
+    // Only upstream variables are wrong: the rest is parsed with those left unset.
+    const rest: Record<string, unknown> = { ...env };
+    for (const name of bad) delete rest[name];
+    parsed = z.safeParse(ConfigSchema, rest);
+    if (!parsed.success) return { ok: false, problems };
   }
   const config = toConfig(parsed.data);
-  const problems = crossCheck(config, env);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+  // A variable already named (e.g. a malformed UPSTREAM_URL) is not named again as missing.
+  const named = new Set(problems.map(variableOf));
+  problems.push(...crossCheck(config, env).filter((p) => !named.has(variableOf(p))));
+  // Every problem left concerns the upstream adapter only.
+  return problems.length > 0 ? { ok: false, problems, withoutUpstream: config } : { ok: true, config };
+}
+
+/**
+ * The configuration a Durable Object runs with, whatever `env` holds, so that it never fails to
+ * start: reads, recorded cancels and purges must go on under an invalid configuration. The valid
+ * configuration when there is one; else the valid part (upstream variables aside); else every
+ * variable that parses, and the unset value of each one that does not. `upstream` is whether the
+ * upstream adapter can be built from it.
+ */
+export function objectConfig(env: object): { config: Config; upstream: boolean } {
+  const result = getConfig(env);
+  if (result.ok) return { config: result.config, upstream: true };
+  if (result.withoutUpstream) return { config: result.withoutUpstream, upstream: false };
+  const vars = env as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ConfigSchema.shape)) {
+    const one = z.safeParse(schema as z.ZodMiniType, vars[name]);
+    fields[name] = one.success ? one.data : z.parse(schema as z.ZodMiniType, undefined);
+  }
+  return { config: toConfig(fields as Parsed), upstream: false };
 }
 
 const cache = new WeakMap<object, ConfigResult>();

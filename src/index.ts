@@ -10,10 +10,14 @@ export { SimulatorObject } from "./upstreams/simulator";
 
 const apps = new Map<string, Hono<AppEnv>>();
 
-/** The app for this isolate's `DIYALOG_BASE_PATH` (an invalid config gets the root app, which answers 503). */
+/**
+ * The app for this isolate's `DIYALOG_BASE_PATH` (an invalid config gets the root app, which answers
+ * 503, unless only the upstream's variables are wrong: reads and cancels are then still served).
+ */
 function appFor(env: Env): Hono<AppEnv> {
   const result = getConfig(env);
-  const basePath = result.ok ? (result.config.basePath ?? "") : "";
+  const config = result.ok ? result.config : result.withoutUpstream;
+  const basePath = config?.basePath ?? "";
   let app = apps.get(basePath);
   if (!app) {
     app = createApp(basePath);

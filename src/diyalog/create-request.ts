@@ -42,14 +42,26 @@ export const CreateInteractionBody = z.looseObject({
   identityNumber: z.optional(z.nullable(z.string({ error: "must be a string" }))),
 });
 
-/** `attachedData.2.x` → `attachedData[2].x`, the way a reader writes it. */
+/**
+ * `attachedData.2.x` → `attachedData[2].x`, the way a reader writes it. A key with a lone surrogate
+ * is shown with U+FFFD in its place, so no error message carries text that is not well-formed.
+ */
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "");
+  return path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), "").toWellFormed();
 }
 
-// Control characters: C0 and DEL/C1 are refused in customerId; attachedData allows tab.
+// Control characters are C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F). customerId and
+// identityNumber refuse all of them; attachedData keys and values allow tab (U+0009) only.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_EXCEPT_TAB = /[\u0000-\u0008\u000a-\u001f]/;
+const CONTROL_EXCEPT_TAB = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+/**
+ * Text must be well-formed Unicode: a lone surrogate (JSON `"\ud83d"`) has no UTF-8 form, so it
+ * would be stored, digested and forwarded as U+FFFD and two different inputs would become one.
+ */
+function wellFormed(text: string): boolean {
+  return text.isWellFormed();
+}
 
 function invalid(field: string, message: string): ApiError {
   return new ApiError(400, "validation_failed", `${field}: ${message}`, { field });
@@ -66,6 +78,7 @@ function normaliseCustomerId(value: unknown): string {
   else if (value === undefined || value === null) throw invalid("customerId", "is required");
   else throw invalid("customerId", "must be a string or a non-negative integer");
   if (id.length === 0) throw invalid("customerId", "must not be empty");
+  if (!wellFormed(id)) throw invalid("customerId", "must be well-formed Unicode (no lone surrogates)");
   if (id.length > LIMITS.customerIdLength) throw invalid("customerId", `must be at most ${LIMITS.customerIdLength} characters`);
   if (CONTROL.test(id)) throw invalid("customerId", "must not contain control characters");
   return id;
@@ -77,6 +90,7 @@ function normaliseIdentityNumber(value: unknown): string | undefined {
   if (value.length > LIMITS.identityNumberLength) {
     throw invalid("identityNumber", `must be at most ${LIMITS.identityNumberLength} characters`);
   }
+  if (!wellFormed(value)) throw invalid("identityNumber", "must be well-formed Unicode (no lone surrogates)");
   if (CONTROL.test(value)) throw invalid("identityNumber", "must not contain control characters");
   return value;
 }
@@ -84,7 +98,8 @@ function normaliseIdentityNumber(value: unknown): string | undefined {
 function mergeInto(target: Attributes, source: Record<string, unknown>, field: string): void {
   for (const key of Object.keys(source)) {
     const value = source[key];
-    const at = `${field}.${key.length > 64 ? key.slice(0, 64) + "…" : key}`;
+    // Shown in an error message: cut, and never with a lone surrogate of its own.
+    const at = `${field}.${(key.length > 64 ? key.slice(0, 64) + "…" : key).toWellFormed()}`;
     if (value === null) {
       delete target[key]; // a later null drops an earlier value, like any later key
       continue;
@@ -115,11 +130,13 @@ function normaliseAttachedData(value: unknown): Attributes {
     if (key.length === 0 || key.length > LIMITS.keyLength) {
       throw invalid("attachedData", `keys must be 1-${LIMITS.keyLength} characters`);
     }
+    if (!wellFormed(key)) throw invalid("attachedData", "keys must be well-formed Unicode (no lone surrogates)");
     if (CONTROL_EXCEPT_TAB.test(key)) throw invalid("attachedData", "keys must not contain control characters");
     const v = attributes[key]!;
     if (v.length > LIMITS.valueLength) {
       throw invalid(`attachedData.${key}`, `must be at most ${LIMITS.valueLength} characters`);
     }
+    if (!wellFormed(v)) throw invalid(`attachedData.${key}`, "must be well-formed Unicode (no lone surrogates)");
     if (CONTROL_EXCEPT_TAB.test(v)) throw invalid(`attachedData.${key}`, "must not contain control characters");
   }
   return attributes;

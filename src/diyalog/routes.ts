@@ -129,18 +129,26 @@ async function simulatorHandler(c: Context<AppEnv>) {
 }
 
 /**
- * The Diyalog routes, mounted at `DIYALOG_BASE_PATH` (or the root). `DELETE` on any single path
- * segment is a cancel of that id, so it is registered before anything that could claim the path.
+ * The Diyalog routes that work on what is stored, reads and cancels, mounted at `DIYALOG_BASE_PATH`
+ * (or the root) before every other route: they are still served when only the upstream's
+ * configuration is invalid (app.ts). `DELETE` on any single path segment is a cancel of that id, so
+ * it is registered before anything that could claim the path.
  */
-export function diyalogRoutes(): Hono<AppEnv> {
+export function diyalogStoredRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.delete("/:id", requireKey, cancelHandler);
+  routes.get("/v1/interactions/:id", requireKey, getHandler);
+  routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
+  return routes;
+}
+
+/** The other Diyalog routes (creates, the simulator's view), mounted after `diyalogStoredRoutes`. */
+export function diyalogRoutes(): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
   routes.post("/CreateInteraction", requireKey, createHandler);
   routes.all("/CreateInteraction", methodNotAllowed("POST"));
   routes.post("/v1/interactions", requireKey, createHandler);
   routes.all("/v1/interactions", methodNotAllowed("POST"));
-  routes.get("/v1/interactions/:id", requireKey, getHandler);
-  routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
   routes.get("/v1/simulator", simulatorOnly, requireKey, simulatorHandler);
   routes.all("/v1/simulator", simulatorOnly, methodNotAllowed("GET, HEAD"));
   return routes;

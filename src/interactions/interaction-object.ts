@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { getConfig } from "../config";
-import { createAdapter } from "../upstreams";
+import { objectConfig } from "../config";
+import { objectAdapter } from "../upstreams";
 import type { CreateInteraction } from "../diyalog/create-request";
 import { InteractionCore, type ClaimOutcome, type CancelOutcome, type CreateOutcome, type Host } from "./interaction-core";
 import type { Interaction, State } from "./machine";
@@ -17,14 +17,17 @@ export type { CancelOutcome, ClaimOutcome, CreateOutcome } from "./interaction-c
 export class InteractionObject extends DurableObject<Env> {
   private readonly core: InteractionCore;
 
+  /**
+   * Never throws: under an invalid configuration the object still starts, with an adapter that
+   * cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels, expiries and
+   * purges go on.
+   */
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const result = getConfig(env);
-    if (!result.ok) throw new Error(`configuration invalid: ${result.problems.join("; ")}`);
-    const config = result.config;
+    const { config, upstream } = objectConfig(env);
     const storage = ctx.storage;
     const host: Host = {
-      adapter: createAdapter(config, env),
+      adapter: objectAdapter(config, upstream, env),
       settings: {
         upstreamTimeoutMs: config.upstreamTimeoutMs,
         createDeadlineMs: config.createDeadlineMs,

@@ -94,7 +94,7 @@ describe("configuration", () => {
     const ok = parseConfig(GENESYS_BINDINGS);
     expect(ok.ok).toBe(true);
     const bad = parseConfig({ ...GENESYS_BINDINGS, GENESYS_CLIENT_SECRET: "" });
-    expect(bad).toEqual({ ok: false, problems: ["GENESYS_CLIENT_SECRET: required when UPSTREAM=genesys-cloud"] });
+    expect(bad).toMatchObject({ ok: false, problems: ["GENESYS_CLIENT_SECRET: required when UPSTREAM=genesys-cloud"] });
   });
 });
 

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { authHeaders, callWithEnv, cleanup, expectFailure, KEY, sampleBody, track } from "./helpers";
+import { authHeaders, callWithEnv, cleanup, createOk, expectFailure, KEY, sampleBody, track } from "./helpers";
+import { TWILIO_BINDINGS } from "../twilio/settings";
 
-/** Configuration (design §3): an invalid variable → 503 config_invalid everywhere; DIYALOG_BASE_PATH. */
+/**
+ * Configuration (design §3): an invalid variable → 503 config_invalid everywhere, except reads and
+ * cancels of stored interactions while only the upstream's variables are wrong; DIYALOG_BASE_PATH.
+ */
 
 afterEach(cleanup);
 
@@ -19,7 +23,7 @@ describe("an invalid variable", () => {
     ["QUEUE_TIMEOUT_SECONDS", "0"],
     ["RETENTION_SECONDS", "forever"],
     ["DIYALOG_BASE_PATH", "no-leading-slash"],
-    ["UPSTREAM_URL", "not a url"],
+    ["DIYALOG_API_KEYS", "test-key,second\u200b-key"],
   ];
 
   it.each(invalid)("%s=%s: /healthz → 503 config_invalid naming the variable", async (name, value) => {
@@ -61,6 +65,10 @@ describe("an invalid variable", () => {
     }
   });
 
+  it("UPSTREAM_URL=not a url: /healthz → 503 config_invalid naming the variable", async () => {
+    expectFailure(await callWithEnv({ UPSTREAM_URL: "not a url" }, "/healthz"), 503, "config_invalid", "UPSTREAM_URL");
+  });
+
   it("UPSTREAM=http without a URL or secret is invalid and names both", async () => {
     const answer = await callWithEnv({ UPSTREAM: "http" }, "/healthz");
     expectFailure(answer, 503, "config_invalid", "UPSTREAM_URL");
@@ -71,6 +79,77 @@ describe("an invalid variable", () => {
     const answer = await callWithEnv({}, "/healthz");
     expect(answer.status).toBe(200);
     expect(answer.body.result.status).toBe("ok");
+  });
+});
+
+describe("only the upstream's variables wrong (issue 12, defect 4): reads and cancels still served", () => {
+  const broken: [string, Record<string, string>, string][] = [
+    ["a signing secret that does not decode (whsec_abcde)", { UPSTREAM: "http", UPSTREAM_URL: "https://queue.example.com", UPSTREAM_SIGNING_SECRET: "whsec_abcde" }, "UPSTREAM_SIGNING_SECRET"],
+    ["a signing secret of 17 bytes", { UPSTREAM: "http", UPSTREAM_URL: "https://queue.example.com", UPSTREAM_SIGNING_SECRET: `whsec_${btoa("second-secret-key")}` }, "UPSTREAM_SIGNING_SECRET"],
+    ["UPSTREAM_URL=not a url", { UPSTREAM_URL: "not a url" }, "UPSTREAM_URL"],
+    ["a zero-width space in TWILIO_API_KEY_SECRET", { ...TWILIO_BINDINGS, DIYALOG_API_KEYS: "test-key,second-key", TWILIO_API_KEY_SECRET: "test-api-key\u200b-secret-7Hk2pQ9xZr4m" }, "TWILIO_API_KEY_SECRET"],
+  ];
+
+  it.each(broken)("%s: /healthz → 503 naming the variable, never its value", async (_name, overrides, name) => {
+    const answer = await callWithEnv(overrides, "/healthz");
+    expectFailure(answer, 503, "config_invalid", name);
+    expect(answer.text).not.toContain("whsec_abcde");
+    expect(answer.text).not.toContain("7Hk2pQ9xZr4m");
+  });
+
+  it.each(broken)("%s: creates, callbacks and the simulator view → 503 config_invalid naming it", async (_name, overrides, name) => {
+    const body = JSON.stringify(sampleBody(`c-${crypto.randomUUID()}`, 1));
+    const requests: [string, RequestInit][] = [
+      ["/CreateInteraction", { method: "POST", headers: authHeaders(), body }],
+      ["/v1/interactions", { method: "POST", headers: authHeaders(), body }],
+      [`/v1/upstream/interactions/${someId}/claim`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
+      ["/v1/upstream/twilio/assignment", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "TaskSid=x" }],
+      ["/v1/simulator", { headers: auth }],
+      ["/nope", { headers: auth }],
+    ];
+    for (const [path, init] of requests) expectFailure(await callWithEnv(overrides, path, init), 503, "config_invalid", name);
+  });
+
+  it.each(broken)("%s: GET and DELETE of a stored interaction are served; unknown ids are 404; keys still checked", async (_name, overrides) => {
+    const id = await createOk(sampleBody(`c-${crypto.randomUUID()}`, 2));
+    const read = await callWithEnv(overrides, `/v1/interactions/${id}`, { headers: auth });
+    expect(read.status, read.text).toBe(200);
+    expect(read.body.result).toMatchObject({ interactionId: id, state: "queued", identityNumber: "*********01" });
+
+    expectFailure(await callWithEnv(overrides, `/v1/interactions/${id}`), 401, "unauthorized");
+    expectFailure(await callWithEnv(overrides, `/${id}`, { method: "DELETE" }), 401, "unauthorized");
+    expectFailure(await callWithEnv(overrides, `/v1/interactions/${someId}`, { headers: auth }), 404, "not_found");
+    expectFailure(await callWithEnv(overrides, `/${someId}`, { method: "DELETE", headers: auth }), 404, "not_found");
+
+    // This project's objects run with its valid simulator configuration, so the cancel is confirmed;
+    // under the broken one they answer 202 or 503 (test/twilio/config.test.ts).
+    const del = await callWithEnv(overrides, `/${id}`, { method: "DELETE", headers: auth });
+    expect(del.status, del.text).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: id, state: "cancelled" });
+    const v1 = await callWithEnv(overrides, `/v1/interactions/${id}`, { method: "DELETE", headers: auth });
+    expect(v1.status, v1.text).toBe(200);
+  });
+
+  it("under DIYALOG_BASE_PATH the reads and cancels are served at the prefix", async () => {
+    const overrides = { DIYALOG_BASE_PATH: "/d/secret", UPSTREAM_URL: "not a url" };
+    const id = await createOk(sampleBody(`c-${crypto.randomUUID()}`, 1));
+    const read = await callWithEnv(overrides, `/d/secret/v1/interactions/${id}`, { headers: auth });
+    expect(read.status, read.text).toBe(200);
+    expectFailure(await callWithEnv(overrides, `/v1/interactions/${id}`, { headers: auth }), 503, "config_invalid", "UPSTREAM_URL");
+    const del = await callWithEnv(overrides, `/d/secret/${id}`, { method: "DELETE", headers: auth });
+    expect(del.status, del.text).toBe(200);
+  });
+
+  it("with authentication misconfigured too, nothing is served", async () => {
+    const id = await createOk(sampleBody(`c-${crypto.randomUUID()}`, 1));
+    const overrides = { UPSTREAM_URL: "not a url", DIYALOG_API_KEYS: "test-key,k\u200b2" };
+    for (const [path, init] of [
+      [`/v1/interactions/${id}`, { headers: auth }],
+      [`/${id}`, { method: "DELETE", headers: auth }],
+    ] as [string, RequestInit][]) {
+      expectFailure(await callWithEnv(overrides, path, init), 503, "config_invalid", "DIYALOG_API_KEYS");
+    }
+    expectFailure(await callWithEnv({ UPSTREAM_URL: "not a url", DIYALOG_API_KEYS: undefined }, `/v1/interactions/${id}`, { headers: auth }), 503, "auth_not_configured");
   });
 });
 

@@ -167,6 +167,46 @@ describe("bodies that are hostile in shape", () => {
   });
 });
 
+describe("text that is not well-formed Unicode, and DEL/C1 controls (issue 12, defects 3 and 5)", () => {
+  // Raw JSON text carrying the escape: a JS string with a lone surrogate sent by fetch would be
+  // re-encoded as U+FFFD before it left the test.
+  const WELL_FORMED = "must be well-formed Unicode (no lone surrogates)";
+  const create = (json: string) => call("/CreateInteraction", { method: "POST", headers: JSON_AUTH, body: json });
+
+  it.each([
+    ["customerId", (c: string) => `{"customerId":"${c}\\ud83d"}`, "customerId"],
+    ["identityNumber", (c: string) => `{"customerId":"${c}","identityNumber":"1234567890\\ud83d"}`, "identityNumber"],
+    ["an attachedData value", (c: string) => `{"customerId":"${c}","attachedData":[{"TRX":"Diyalog"},{"note":"a\\udc00"}]}`, "attachedData.note"],
+    ["an attachedData key", (c: string) => `{"customerId":"${c}","attachedData":{"k\\ud800":"v"}}`, "attachedData"],
+  ])("a lone surrogate in %s → 400 validation_failed naming the field", async (_where, body, field) => {
+    const answer = await create(body(`u-${crypto.randomUUID()}`));
+    expectFailure(answer, 400, "validation_failed", `${field}: `);
+    expect((answer.body.errorMessage ?? "").startsWith(`${field}: `), answer.text).toBe(true);
+    expect(answer.body.errorMessage).toContain(field === "attachedData" ? "keys must be well-formed Unicode" : WELL_FORMED);
+  });
+
+  it("customers X\\ud83d and X\\ufffd are never merged: the first is refused, the second gets its own call", async () => {
+    const base = `u-${crypto.randomUUID()}`;
+    const replacement = await create(`{"customerId":"${base}\\ufffd"}`);
+    expect(replacement.status, replacement.text).toBe(200);
+    track(replacement.body.result.interactionId as string);
+    const lone = await create(`{"customerId":"${base}\\ud83d"}`);
+    expectFailure(lone, 400, "validation_failed", "customerId: ");
+    expect(lone.text).not.toContain(replacement.body.result.interactionId as string);
+  });
+
+  it.each([
+    ["DEL", "\\u007f"],
+    ["C1 NEL", "\\u0085"],
+    ["C1 U+009F", "\\u009f"],
+  ])("%s in an attachedData key or value → 400 validation_failed", async (_name, escape) => {
+    const value = await create(`{"customerId":"u-${crypto.randomUUID()}","attachedData":{"note":"a${escape}b"}}`);
+    expectFailure(value, 400, "validation_failed", "attachedData.note: must not contain control characters");
+    const key = await create(`{"customerId":"u-${crypto.randomUUID()}","attachedData":{"a${escape}b":"v"}}`);
+    expectFailure(key, 400, "validation_failed", "attachedData: keys must not contain control characters");
+  });
+});
+
 describe("uploads that misbehave", () => {
   /** An upload of `chunks` × 8 KiB, produced only as fast as the worker reads it. */
   function upload(chunks = 12_800, opening = "") {

@@ -1,7 +1,13 @@
 /** The `twilio-taskrouter` variables (design §3): required names, SID shapes, credential pairs, URL override. */
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { parseTwilioConfig, type TwilioConfig } from "../../src/upstreams/twilio/config";
+import { InteractionObject } from "../../src/interactions/interaction-object";
+import { apply, createInteraction, type Context, type Event, type Interaction } from "../../src/interactions/machine";
+import { interactionStub } from "../../src/interactions/stubs";
+import { TWILIO_OPTIONS } from "./settings";
 
 const AC = `AC${"0123456789abcdef".repeat(2)}`;
 const WS = `WS${"0123456789abcdef".repeat(2)}`;
@@ -82,5 +88,116 @@ describe("twilio-taskrouter configuration", () => {
     const list = problems({ ...BASE, TWILIO_AUTH_TOKEN: secret, TWILIO_API_KEY_SID: secret, TWILIO_API_KEY_SECRET: secret, TWILIO_ACCOUNT_SID: secret });
     expect(list.length).toBeGreaterThan(0);
     for (const p of list) expect(p).not.toContain(secret);
+  });
+});
+
+describe("secrets are checked when the configuration is parsed (issue 12, defect 4)", () => {
+  const token = "0f3c9d6e2b8a47159e6d3c2b1a0f9e8d";
+  it.each([
+    ["a zero-width space", `${token.slice(0, 8)}\u200b${token.slice(8)}`],
+    ["a byte-order mark inside", `${token.slice(0, 8)}\ufeff${token.slice(8)}`],
+    ["a space inside", `${token.slice(0, 8)} ${token.slice(8)}`],
+    ["a line break inside", `${token.slice(0, 8)}\n${token.slice(8)}`],
+    ["a non-Latin-1 letter", `${token.slice(0, 8)}ş${token.slice(8)}`],
+    ["a Latin-1 letter", `${token.slice(0, 8)}é${token.slice(8)}`],
+  ])("%s in TWILIO_AUTH_TOKEN or TWILIO_API_KEY_SECRET is named, never echoed", (_name, bad) => {
+    const rule = "must be printable ASCII without spaces (check for a pasted invisible character)";
+    expect(problems({ ...BASE, TWILIO_AUTH_TOKEN: bad })).toEqual([`TWILIO_AUTH_TOKEN: ${rule}`]);
+    expect(problems({ ...BASE, TWILIO_API_KEY_SID: SK, TWILIO_API_KEY_SECRET: bad })).toEqual([`TWILIO_API_KEY_SECRET: ${rule}`]);
+    for (const p of problems({ ...BASE, TWILIO_AUTH_TOKEN: bad })) expect(p).not.toContain(token.slice(8));
+  });
+
+  it("surrounding whitespace is dropped, as for every variable", () => {
+    expect(vendor({ ...BASE, TWILIO_AUTH_TOKEN: ` ${token}\n` }).authToken).toBe(token);
+  });
+});
+
+/**
+ * The interaction's Durable Object constructed, on its real storage, with a broken Twilio
+ * configuration (a zero-width space pasted into TWILIO_API_KEY_SECRET once made `btoa` throw in the
+ * constructor, so every read, cancel and alarm of every interaction failed). The records are written
+ * straight into storage with the pure machine, so nothing here touches the TaskRouter fake.
+ */
+describe("an interaction's object under a broken Twilio configuration (issue 12, defect 4)", () => {
+  const brokenEnv = {
+    ...env,
+    TWILIO_API_KEY_SECRET: `${TWILIO_OPTIONS.apiKeySecret.slice(0, 10)}\u200b${TWILIO_OPTIONS.apiKeySecret.slice(10)}`,
+    UPSTREAM_TIMEOUT_MS: "100",
+    RETENTION_SECONDS: "0",
+  } as unknown as Env;
+
+  /** A record moved through `events` by the pure machine, as the object would have stored it. */
+  function record(events: Event[]): Interaction {
+    const now = Date.now();
+    const ctx: Context = { now, canVeto: true, queueTimeoutMs: 1_800_000, retentionMs: 0 };
+    let ix = createInteraction({ interactionId: crypto.randomUUID(), customerId: "c-broken", attributes: { TRX: "Diyalog" } }, "twilio-taskrouter", now, 3000);
+    for (const event of events) ix = apply(ix, event, ctx).interaction;
+    return ix;
+  }
+  const queued: Event[] = [{ type: "dispatch_started" }, { type: "dispatch_accepted", upstreamId: `WT${"e5".repeat(16)}` }];
+
+  /**
+   * Records alarms instead of setting them while `work` runs: a real alarm would run on the object
+   * that workerd built with this project's valid configuration, not on the one under test.
+   */
+  async function recordingAlarms(state: DurableObjectState, work: (alarms: (number | null)[]) => Promise<void>): Promise<void> {
+    const alarms: (number | null)[] = [];
+    const storage = state.storage as unknown as Record<string, unknown>;
+    Object.defineProperty(storage, "setAlarm", { configurable: true, value: (at: number | Date) => void alarms.push(Number(at)) });
+    Object.defineProperty(storage, "deleteAlarm", { configurable: true, value: () => void alarms.push(null) });
+    try {
+      await work(alarms);
+    } finally {
+      delete storage.setAlarm;
+      delete storage.deleteAlarm;
+    }
+  }
+
+  it("the configuration is invalid, naming the variable", () => {
+    const result = parseConfig(brokenEnv as unknown as Record<string, unknown>);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual(["TWILIO_API_KEY_SECRET: must be printable ASCII without spaces (check for a pasted invisible character)"]);
+  });
+
+  it("starts, reads, and records a cancel: the veto holds and the cancel answers 202 cancelling", async () => {
+    const ix = record(queued);
+    const id = ix.interactionId;
+    await runInDurableObject(interactionStub(env, id), (_real, state) => recordingAlarms(state, async (alarms) => {
+      state.storage.kv.put("interaction", ix);
+      const object = new InteractionObject(state, brokenEnv);
+      expect(object.get(id)?.state).toBe("queued");
+      // The upstream cannot be reached: the cancel is recorded and kept (Twilio can veto → 202).
+      expect(await object.cancel(id)).toEqual({ kind: "cancelling", interactionId: id });
+      const stored = state.storage.kv.get<Interaction>("interaction")!;
+      expect(stored.state).toBe("cancelling");
+      expect(stored.upstream.id).toBe(ix.upstream.id);
+      // The claim veto holds: TaskRouter's assignment callback is refused.
+      expect(object.claim(id, `WK${"f6".repeat(16)}`)).toEqual({ proceed: false, reason: "cancelling" });
+      // The cancel is retried by an alarm, which runs and keeps it.
+      expect(alarms.at(-1)).toBeGreaterThan(0);
+      await object.alarm();
+      expect(state.storage.kv.get<Interaction>("interaction")!.state).toBe("cancelling");
+      expect(alarms.at(-1)).toBeGreaterThan(0);
+      await state.storage.deleteAll();
+    }));
+  });
+
+  it("an alarm still purges a terminal interaction after retention", async () => {
+    const ix = record([...queued, { type: "cancel_requested" }, { type: "upstream_cancelled" }]);
+    expect(ix.state).toBe("cancelled");
+    const id = ix.interactionId;
+    const stub = interactionStub(env, id);
+    await runInDurableObject(stub, (_real, state) => recordingAlarms(state, async () => {
+      state.storage.kv.put("interaction", ix);
+      const object = new InteractionObject(state, brokenEnv);
+      expect(object.get(id)?.state).toBe("cancelled");
+      expect(await object.cancel(id)).toEqual({ kind: "done", interactionId: id, state: "cancelled" });
+      await object.alarm();
+      expect(state.storage.kv.get("interaction")).toBeUndefined();
+      expect(await state.storage.getAlarm()).toBeNull();
+      expect(object.get(id)).toBeNull();
+    }));
+    // No alarm is left behind to run on the object either.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 });

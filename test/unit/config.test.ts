@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { getConfig, parseConfig, type Config } from "../../src/config";
+import { getConfig, objectConfig, parseConfig, type Config } from "../../src/config";
+import { CAN_VETO, createAdapter, objectAdapter, unavailableAdapter } from "../../src/upstreams";
+import { TWILIO_BINDINGS } from "../twilio/settings";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const SECRET_2 = "whsec_c2Vjb25kLXNlY3JldC1rZXk=";
+/** 32 bytes: "second-secret-key-of-32-bytes..." */
+const SECRET_2 = `whsec_${btoa("second-secret-key-of-32-bytes...")}`;
+const HTTP = { UPSTREAM: "http", UPSTREAM_URL: "https://q.example.com" };
 
 function ok(env: Record<string, unknown>): Config {
   const result = parseConfig(env);
@@ -243,13 +247,44 @@ describe("parseConfig: each bad value names its variable", () => {
     ["empty after prefix", "whsec_"],
     ["too much padding", "whsec_abc==="],
     ["one good, one bad", `${SECRET},whsec_%%%`],
+    // issue 12, defect 4: these passed the old pattern, and signing then threw on every request
+    ["base64 of an impossible length", "whsec_abcde"],
+    ["a single base64 character", "whsec_A"],
+    ["padding in the middle", "whsec_MfKQ=9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    ["fewer than 24 bytes (17)", `whsec_${btoa("second-secret-key")}`],
+    ["23 bytes", `whsec_${btoa("x".repeat(23))}`],
+    ["a good one, then one too short", `${SECRET},whsec_${btoa("short")}`],
+    ["whitespace inside", "whsec_MfKQ9r8GKYqr TwjUPD8ILPZIo2LaLaSw"],
+    ["a zero-width space inside", "whsec_MfKQ9r8GKYqr\u200bTwjUPD8ILPZIo2LaLaSw"],
+    ["base64url instead of standard base64", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La-_Sw"],
   ])("a bad whsec secret (%s) is refused without echoing it", (_name, value) => {
     // the exact message proves the secret is not echoed
     expectOneProblem(
-      { UPSTREAM: "http", UPSTREAM_URL: "https://q.example.com", UPSTREAM_SIGNING_SECRET: value },
+      { ...HTTP, UPSTREAM_SIGNING_SECRET: value },
       "UPSTREAM_SIGNING_SECRET",
-      "each secret must be whsec_ followed by base64",
+      "each secret must be whsec_ followed by the standard base64 of at least 24 bytes",
     );
+  });
+
+  it("accepts secrets of 24 bytes and more, padded or not", () => {
+    const exactly24 = `whsec_${btoa("y".repeat(24))}`;
+    const padded = `whsec_${btoa("z".repeat(40))}`;
+    expect(padded.endsWith("=")).toBe(true);
+    expect(ok({ ...HTTP, UPSTREAM_SIGNING_SECRET: `${exactly24},${padded},${SECRET}` }).signingSecrets).toEqual([exactly24, padded, SECRET]);
+  });
+
+  it.each([
+    ["a zero-width space", "k1,k\u200b2"],
+    ["a byte-order mark inside", "ke\ufeffy"],
+    ["a space inside", "my key"],
+    ["a non-ASCII letter", "anahtar-ş"],
+    ["a control character", "key\u0007"],
+  ])("DIYALOG_API_KEYS with %s is refused without echoing the key", (_name, value) => {
+    expectOneProblem({ DIYALOG_API_KEYS: value }, "DIYALOG_API_KEYS", "each key must be printable ASCII without spaces (check for a pasted invisible character)");
+  });
+
+  it("DIYALOG_API_KEYS has no minimum length here: short keys such as k1,k2 are accepted", () => {
+    expect(ok({ DIYALOG_API_KEYS: "k1,k2" }).apiKeys).toEqual(["k1", "k2"]);
   });
 
   it("lists every bad variable at once", () => {
@@ -282,5 +317,149 @@ describe("getConfig", () => {
     expect(getConfig(env)).toBe(first);
     const other = getConfig({ UPSTREAM_TIMEOUT_MS: "abc" });
     expect(other.ok).toBe(false);
+  });
+});
+
+describe("parseConfig: only the upstream's variables wrong (issue 12, defect 4)", () => {
+  it.each([
+    ["a short signing secret", { ...HTTP, UPSTREAM_SIGNING_SECRET: "whsec_abcde" }, "UPSTREAM_SIGNING_SECRET"],
+    ["a malformed UPSTREAM_URL", { UPSTREAM: "http", UPSTREAM_URL: "not a url", UPSTREAM_SIGNING_SECRET: SECRET }, "UPSTREAM_URL"],
+    ["a missing UPSTREAM_URL", { UPSTREAM: "http", UPSTREAM_SIGNING_SECRET: SECRET }, "UPSTREAM_URL"],
+    ["a malformed PUBLIC_BASE_URL", { PUBLIC_BASE_URL: "http://proxy.example.com" }, "PUBLIC_BASE_URL"],
+    ["a vendor secret with a zero-width space", { ...TWILIO_BINDINGS, TWILIO_AUTH_TOKEN: "0f3c9d6e\u200b2b8a47159e6d3c2b1a0f9e8d" }, "TWILIO_AUTH_TOKEN"],
+  ])("%s: invalid, but the rest (authentication included) is kept for reads and cancels", (_name, env, variable) => {
+    const full: Record<string, string> = { DIYALOG_API_KEYS: "k1", DIYALOG_BASE_PATH: "/d/x", ...env };
+    const result = parseConfig(full);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.slice(0, p.indexOf(":")))).toEqual([variable]);
+    expect(result.withoutUpstream).toBeDefined();
+    expect(result.withoutUpstream!.apiKeys).toEqual([full.DIYALOG_API_KEYS]);
+    expect(result.withoutUpstream!.basePath).toBe("/d/x");
+    expect(result.withoutUpstream!.upstream).toBe(full.UPSTREAM ?? "simulator");
+  });
+
+  it.each([
+    ["an authentication variable", { ...HTTP, UPSTREAM_SIGNING_SECRET: "whsec_abcde", DIYALOG_API_KEYS: "k\u200b1" }],
+    ["ALLOW_UNAUTHENTICATED", { ALLOW_UNAUTHENTICATED: "yes" }],
+    ["a timing variable", { ...HTTP, UPSTREAM_SIGNING_SECRET: SECRET, RETENTION_SECONDS: "forever" }],
+    ["UPSTREAM itself", { UPSTREAM: "carrier-pigeon" }],
+  ])("%s wrong: nothing is kept, every route answers 503", (_name, env) => {
+    const result = parseConfig(env);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.withoutUpstream).toBeUndefined();
+  });
+});
+
+describe("vendor secrets are checked for what their use needs (issue 12, defect 4)", () => {
+  const GENESYS = {
+    UPSTREAM: "genesys-cloud",
+    GENESYS_REGION: "mypurecloud.de",
+    GENESYS_CLIENT_ID: "client-id",
+    GENESYS_CLIENT_SECRET: "client-secret-value",
+    GENESYS_WORKTYPE_ID: "4c1f6e2a-8b3d-4e5f-9a6b-7c8d9e0f1a2b",
+    GENESYS_QUEUE_ID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+  };
+  const CONNECT = {
+    UPSTREAM: "amazon-connect",
+    AWS_REGION: "eu-central-1",
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE000000001",
+    AWS_SECRET_ACCESS_KEY: "made+up/secret+key/for+tests+only+00000",
+    CONNECT_INSTANCE_ID: "9c2e3d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+    CONNECT_CONTACT_FLOW_ID: "846ec553-a005-41c0-8341-0123456789ab",
+  };
+  const RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
+
+  it.each([
+    ["a zero-width space", "secret\u200bvalue"],
+    ["a byte-order mark inside", "secret\ufeffvalue"],
+    ["a space inside", "secret value"],
+    ["a non-ASCII letter", "sécret-value"],
+  ])("Genesys client id and secret with %s are named, never echoed", (_name, bad) => {
+    expect(ok(GENESYS).upstream).toBe("genesys-cloud");
+    expectOneProblem({ ...GENESYS, GENESYS_CLIENT_SECRET: bad }, "GENESYS_CLIENT_SECRET", RULE);
+    expectOneProblem({ ...GENESYS, GENESYS_CLIENT_ID: bad }, "GENESYS_CLIENT_ID", RULE);
+  });
+
+  it.each([
+    ["a zero-width space", "made+up/secret\u200bkey/for+tests+only+00000"],
+    ["a non-ASCII letter", "made+up/secret+kéy/for+tests+only+00000"],
+    ["a space inside", "made+up/secret key/for+tests+only+00000"],
+  ])("AWS_SECRET_ACCESS_KEY with %s is named, never echoed", (_name, bad) => {
+    expect(ok(CONNECT).upstream).toBe("amazon-connect");
+    const problem = expectOneProblem({ ...CONNECT, AWS_SECRET_ACCESS_KEY: bad }, "AWS_SECRET_ACCESS_KEY");
+    expect(problem).not.toContain("for+tests");
+  });
+});
+
+describe("the Durable Objects' configuration and adapter never fail (issue 12, defect 4)", () => {
+  const fakeEnv = (vars: Record<string, unknown>) => vars as unknown as Env;
+
+  it("objectConfig: the valid configuration, else the valid part, else each variable that parses", () => {
+    expect(objectConfig({ RETENTION_SECONDS: "60" })).toMatchObject({ upstream: true, config: { retentionSeconds: 60 } });
+    expect(objectConfig({ ...HTTP, UPSTREAM_SIGNING_SECRET: "whsec_abcde", RETENTION_SECONDS: "60" })).toMatchObject({
+      upstream: false,
+      config: { upstream: "http", retentionSeconds: 60, signingSecrets: [] },
+    });
+    // Everything broken that can be: what parses is used, the rest takes its default.
+    const broken = objectConfig({ UPSTREAM: "carrier-pigeon", RETENTION_SECONDS: "7", UPSTREAM_TIMEOUT_MS: "soon", DIYALOG_API_KEYS: "a b" });
+    expect(broken.upstream).toBe(false);
+    expect(broken.config).toMatchObject({ retentionSeconds: 7, upstreamTimeoutMs: 5000, apiKeys: [] });
+  });
+
+  it("an unavailable adapter answers every dispatch and cancel with a transient failure", async () => {
+    const adapter = unavailableAdapter("twilio-taskrouter");
+    const signal = new AbortController().signal;
+    expect(await adapter.dispatch({ interactionId: "i", customerId: "c", attributes: {}, mayExist: true }, signal)).toMatchObject({ kind: "retry" });
+    expect(await adapter.cancel({ interactionId: "i", upstreamId: "u" }, signal)).toMatchObject({ kind: "retry" });
+    expect(adapter.poll).toBeUndefined();
+  });
+
+  it("canVeto follows the configured upstream; an unknown one cannot veto", () => {
+    expect(unavailableAdapter("http").canVeto).toBe(true);
+    expect(unavailableAdapter("twilio-taskrouter").canVeto).toBe(true);
+    expect(unavailableAdapter("genesys-cloud").canVeto).toBe(false);
+    expect(unavailableAdapter("amazon-connect").canVeto).toBe(false);
+    expect(unavailableAdapter("carrier-pigeon").canVeto).toBe(false);
+    expect(unavailableAdapter("toString").canVeto).toBe(false);
+  });
+
+  it("CAN_VETO agrees with each adapter's own canVeto", () => {
+    const valid: Record<string, Record<string, unknown>> = {
+      simulator: {},
+      http: { ...HTTP, UPSTREAM_SIGNING_SECRET: SECRET },
+      "twilio-taskrouter": TWILIO_BINDINGS,
+      "genesys-cloud": {
+        UPSTREAM: "genesys-cloud",
+        GENESYS_REGION: "mypurecloud.de",
+        GENESYS_CLIENT_ID: "client-id",
+        GENESYS_CLIENT_SECRET: "client-secret",
+        GENESYS_WORKTYPE_ID: "4c1f6e2a-8b3d-4e5f-9a6b-7c8d9e0f1a2b",
+        GENESYS_QUEUE_ID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+      },
+      "amazon-connect": {
+        UPSTREAM: "amazon-connect",
+        AWS_REGION: "eu-central-1",
+        AWS_ACCESS_KEY_ID: "AKIDEXAMPLE000000001",
+        AWS_SECRET_ACCESS_KEY: "made+up/secret+key/for+tests+only+00000",
+        CONNECT_INSTANCE_ID: "9c2e3d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+        CONNECT_CONTACT_FLOW_ID: "846ec553-a005-41c0-8341-0123456789ab",
+      },
+    };
+    for (const [name, canVeto] of Object.entries(CAN_VETO)) {
+      const result = parseConfig(valid[name]!);
+      if (!result.ok) throw new Error(`${name}: ${result.problems.join("; ")}`);
+      expect(result.config.upstream).toBe(name);
+      expect(createAdapter(result.config, fakeEnv({})).canVeto, name).toBe(canVeto);
+    }
+  });
+
+  it("objectAdapter: the unavailable one under an invalid configuration, named as configured", () => {
+    const env = { ...TWILIO_BINDINGS, TWILIO_API_KEY_SECRET: "test-api-key-secret\u200b7Hk2pQ9xZr4m" };
+    const { config, upstream } = objectConfig(env);
+    expect(upstream).toBe(false);
+    const adapter = objectAdapter(config, upstream, fakeEnv(env));
+    expect(adapter).toMatchObject({ name: "twilio-taskrouter", canVeto: true });
+    expect(objectAdapter(objectConfig({ UPSTREAM: "carrier-pigeon" }).config, false, fakeEnv({ UPSTREAM: "carrier-pigeon" })).canVeto).toBe(false);
   });
 });

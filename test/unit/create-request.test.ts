@@ -253,12 +253,13 @@ describe("normaliseCreate: identityNumber", () => {
     expectInvalid(() => create({ customerId: "c1", identityNumber: "1".repeat(65) }), "identityNumber", "must be at most 64 characters");
   });
 
-  it("refuses control characters", () => {
-    expectInvalid(
-      () => create({ customerId: "c1", identityNumber: "123\n456" }),
-      "identityNumber",
-      "must not contain control characters",
-    );
+  it.each([
+    ["newline", "123\n456"],
+    ["tab", "123\t456"],
+    ["DEL", "123\u007f456"],
+    ["C1 NEL", "123\u0085456"],
+  ])("refuses a control character (%s)", (_name, identityNumber) => {
+    expectInvalid(() => create({ customerId: "c1", identityNumber }), "identityNumber", "must not contain control characters");
   });
 });
 
@@ -409,6 +410,10 @@ describe("normaliseCreate: control characters in attachedData", () => {
     ["vertical tab", "\u000b"],
     ["escape", "\u001b"],
     ["U+001F", "\u001f"],
+    ["DEL", "\u007f"],
+    ["C1 U+0080", "\u0080"],
+    ["C1 NEL", "\u0085"],
+    ["C1 U+009F", "\u009f"],
   ])("refuses %s in a key", (_name, ch) => {
     expectInvalid(() => ok({ [`a${ch}b`]: "v" }), "attachedData", "keys must not contain control characters");
     expectInvalid(() => ok([{ [`a${ch}b`]: "v" }]), "attachedData", "keys must not contain control characters");
@@ -422,13 +427,18 @@ describe("normaliseCreate: control characters in attachedData", () => {
     ["vertical tab", "\u000b"],
     ["escape", "\u001b"],
     ["U+001F", "\u001f"],
+    ["DEL", "\u007f"],
+    ["C1 U+0080", "\u0080"],
+    ["C1 NEL", "\u0085"],
+    ["C1 U+009F", "\u009f"],
   ])("refuses %s in a value, naming the key", (_name, ch) => {
     expectInvalid(() => ok({ note: `a${ch}b` }), "attachedData.note", "must not contain control characters");
     expectInvalid(() => ok([{ note: `a${ch}b` }]), "attachedData.note", "must not contain control characters");
   });
 
-  it("does not treat characters outside U+0000–U+001F as control characters in attachedData", () => {
-    expect(ok({ k: "a\u007fb é ş 😀" })).toStrictEqual({ k: "a\u007fb é ş 😀" });
+  it("accepts what is not a control character: U+00A0 and above, line and paragraph separators, emoji", () => {
+    const text = "a\u00a0b é ş \u2028\u2029 😀 \ufffd";
+    expect(ok({ [text]: text })).toStrictEqual({ [text]: text });
   });
 });
 
@@ -515,5 +525,46 @@ describe("normaliseCreate: errors", () => {
   it("name the array item for a refused item", () => {
     const err = expectInvalid(() => okRaw('[{"a":"1"},"x"]'), "attachedData[1]", "must be an object");
     expect(err.result).toStrictEqual({ field: "attachedData[1]" });
+  });
+});
+
+describe("normaliseCreate: text must be well-formed Unicode (issue 12, defect 3)", () => {
+  const NOT_WELL_FORMED = "must be well-formed Unicode (no lone surrogates)";
+  // The JSON carries the escape; JSON.parse turns it into a lone UTF-16 surrogate.
+  it.each([
+    ["a lone high surrogate at the end", "X\\ud83d"],
+    ["a lone low surrogate", "X\\ude00Y"],
+    ["a low surrogate before a high one", "\\ude00\\ud83d"],
+  ])("refuses %s in customerId", (_name, escaped) => {
+    expectInvalid(() => createRaw(`{"customerId":"${escaped}"}`), "customerId", NOT_WELL_FORMED);
+  });
+
+  it("X\\ud83d and X\\ufffd are not the same customer: the first is refused, the second accepted", () => {
+    expectInvalid(() => createRaw('{"customerId":"X\\ud83d"}'), "customerId", NOT_WELL_FORMED);
+    expect(createRaw('{"customerId":"X\\ufffd"}').customerId).toBe("X\ufffd");
+  });
+
+  it("accepts a surrogate pair (an emoji) written as escapes", () => {
+    expect(createRaw('{"customerId":"X\\ud83d\\ude00"}').customerId).toBe("X😀");
+  });
+
+  it("refuses a lone surrogate in identityNumber", () => {
+    expectInvalid(() => createRaw('{"customerId":"c1","identityNumber":"1234\\udc00"}'), "identityNumber", NOT_WELL_FORMED);
+  });
+
+  it("refuses a lone surrogate in an attachedData key, without repeating the key", () => {
+    // The exact message proves the key is not in it.
+    expectInvalid(() => okRaw('{"k\\ud800":"v"}'), "attachedData", "keys must be well-formed Unicode (no lone surrogates)");
+    expectInvalid(() => okRaw('[{"ok":"1"},{"\\udfff":"v"}]'), "attachedData", "keys must be well-formed Unicode (no lone surrogates)");
+  });
+
+  it("refuses a lone surrogate in an attachedData value, naming the key", () => {
+    expectInvalid(() => okRaw('{"note":"a\\ud83db"}'), "attachedData.note", NOT_WELL_FORMED);
+    expectInvalid(() => okRaw('[{"note":"fine"},{"note":"\\udc00"}]'), "attachedData.note", NOT_WELL_FORMED);
+  });
+
+  it("a nested value under a key with a lone surrogate is named without it", () => {
+    const err = expectInvalid(() => okRaw('{"k\\ud800":{"x":1}}'), "attachedData.k\ufffd");
+    expect(err.message.isWellFormed()).toBe(true);
   });
 });

@@ -29,7 +29,12 @@ export function parseConnectConfig(env: Record<string, unknown>): Parsed {
 
   const region = read("AWS_REGION", /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, "must be an AWS region such as eu-central-1");
   const accessKeyId = read("AWS_ACCESS_KEY_ID", /^[A-Z0-9]{16,128}$/, "must be an access key id (16–128 upper-case letters and digits)");
-  const secretAccessKey = read("AWS_SECRET_ACCESS_KEY", /^\S{16,256}$/, "must be the secret access key (at least 16 characters, no spaces)");
+  // The SigV4 signing key: printable ASCII only, so a pasted invisible character is caught here.
+  const secretAccessKey = read(
+    "AWS_SECRET_ACCESS_KEY",
+    /^[\x21-\x7e]{16,256}$/,
+    "must be the secret access key (16–256 printable ASCII characters, no spaces; check for a pasted invisible character)",
+  );
   const instanceId = read("CONNECT_INSTANCE_ID", /^[A-Za-z0-9-]{1,100}$/, "must be the instance ID (the last part of the instance ARN)");
   const contactFlowId = read("CONNECT_CONTACT_FLOW_ID", /^[A-Za-z0-9-]{1,500}$/, "must be the flow ID (the last part of the flow ARN)");
 

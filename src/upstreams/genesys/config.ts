@@ -1,4 +1,4 @@
-import { parseBaseUrl, varText } from "../../config";
+import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, varText } from "../../config";
 
 /**
  * The `genesys-cloud` adapter's own variables (design §3 "Adapter configuration"), parsed once per
@@ -95,6 +95,10 @@ export function parseGenesysConfig(env: Record<string, unknown>): Parsed {
 
   const clientId = required("GENESYS_CLIENT_ID");
   const clientSecret = required("GENESYS_CLIENT_SECRET");
+  // Both go in the login's Basic authorization header.
+  for (const [name, value] of [["GENESYS_CLIENT_ID", clientId], ["GENESYS_CLIENT_SECRET", clientSecret]] as const) {
+    if (value !== "" && !headerSafe(value)) problems.push(`${name}: ${HEADER_SAFE_RULE}`);
+  }
   const worktypeId = required("GENESYS_WORKTYPE_ID");
   if (worktypeId !== "" && !/^[A-Za-z0-9-]{1,64}$/.test(worktypeId)) problems.push("GENESYS_WORKTYPE_ID: must be a worktype id (UUID)");
   const queueId = required("GENESYS_QUEUE_ID");

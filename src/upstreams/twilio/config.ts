@@ -1,5 +1,5 @@
 // Used only inside the parser, after config.ts (which imports this module) has finished loading.
-import { parseBaseUrl, varText } from "../../config";
+import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, varText } from "../../config";
 import type { VendorConfigParser } from "../vendor-config";
 
 /**
@@ -37,14 +37,20 @@ export function parseTwilioConfig(env: Record<string, unknown>): ReturnType<Vend
     return v ?? "";
   };
   const accountSid = sid("TWILIO_ACCOUNT_SID", "AC");
-  const authToken = varText(env["TWILIO_AUTH_TOKEN"]);
+  /** A secret sent in a header (REST Basic auth) or used as the callback signature's key. */
+  const secret = (name: string): string | undefined => {
+    const v = varText(env[name]);
+    if (v !== undefined && !headerSafe(v)) problems.push(`${name}: ${HEADER_SAFE_RULE}`);
+    return v;
+  };
+  const authToken = secret("TWILIO_AUTH_TOKEN");
   if (authToken === undefined) problems.push("TWILIO_AUTH_TOKEN: required (it verifies the assignment callbacks)");
   const workspaceSid = sid("TWILIO_WORKSPACE_SID", "WS");
   const workflowSid = sid("TWILIO_WORKFLOW_SID", "WW");
   let restUser = accountSid;
   let restPassword = authToken ?? "";
   const hasKey = varText(env["TWILIO_API_KEY_SID"]) !== undefined;
-  const keySecret = varText(env["TWILIO_API_KEY_SECRET"]);
+  const keySecret = secret("TWILIO_API_KEY_SECRET");
   if (hasKey) {
     restUser = sid("TWILIO_API_KEY_SID", "SK");
     if (keySecret === undefined) problems.push("TWILIO_API_KEY_SECRET: required when TWILIO_API_KEY_SID is set");
