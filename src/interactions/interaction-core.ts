@@ -2,7 +2,20 @@ import type { CreateInteraction } from "../diyalog/create-request";
 import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
 import { log, type LogFields } from "../observability/log";
 import type { MetricSink } from "../observability/metrics";
-import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
+import {
+  ACTIVE,
+  apply,
+  createInteraction,
+  nextWake,
+  owesUpstream,
+  pendingCopies,
+  upgradeRecord,
+  upstreamId,
+  type Context,
+  type Event,
+  type Interaction,
+  type State,
+} from "./machine";
 
 /**
  * The behaviour of one interaction's Durable Object, free of the runtime: storage, clock, timers,
@@ -65,6 +78,9 @@ const PURGE_RETRY_MS = 60_000;
 /** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
 const RESOLVE_ATTEMPTS = 3;
 
+/** The least wait before a refused repeat create is asked again (a lookup upstream may lag). */
+const REFUSAL_RETRY_MS = 5_000;
+
 type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
 
 export class InteractionCore {
@@ -72,7 +88,6 @@ export class InteractionCore {
   private record: Interaction | null | undefined;
   private dispatchRun: Promise<void> | undefined;
   private cleanupRun: Promise<void> | undefined;
-  private retryAt: number | undefined;
   private pollAt: number | undefined;
   private pollRun: Promise<void> | undefined;
   private cleanupAttempts = 0;
@@ -106,7 +121,10 @@ export class InteractionCore {
   }
 
   private load(): Interaction | null {
-    if (this.record === undefined) this.record = this.host.load() ?? null;
+    if (this.record === undefined) {
+      const stored = this.host.load();
+      this.record = stored === undefined ? null : upgradeRecord(stored);
+    }
     return this.record;
   }
 
@@ -148,7 +166,8 @@ export class InteractionCore {
     let fallback: number | undefined;
     if (ix?.state === "dispatching") fallback = Math.max(500, Math.min(upstreamTimeoutMs, createDeadlineMs / 2));
     else if (ix && (ix.state === "cancelling" || ix.upstream.cleanup === "pending")) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
-    const retryAt = this.retryAt ?? (fallback === undefined ? undefined : this.host.now() + fallback);
+    const now = this.host.now();
+    const retryAt = ix?.retryAt !== undefined && ix.retryAt > now ? ix.retryAt : fallback === undefined ? undefined : now + fallback;
     this.host.setAlarm(ix ? nextWake(ix, retryAt, this.pollAt) : undefined);
   }
 
@@ -185,8 +204,13 @@ export class InteractionCore {
     return outcome;
   }
 
+  /**
+   * Starts the dispatch loop unless one runs. The guard is set before the loop's first synchronous
+   * step: steps taken inside the loop emit effects that call here again, and must find it running.
+   */
   private startDispatch(): void {
     if (this.dispatchRun) return;
+    this.dispatchRun = Promise.resolve(); // held until the loop's own promise replaces it below
     const run = this.dispatchLoop().finally(() => {
       if (this.dispatchRun === run) this.dispatchRun = undefined;
     });
@@ -194,9 +218,11 @@ export class InteractionCore {
     this.host.waitUntil(run);
   }
 
+  /** Starts cancelling the copies still owed, unless that runs already (same guard as dispatch). */
   private startCleanup(): void {
     if (this.cleanupRun) return;
-    const run = this.cleanupOnce().finally(() => {
+    this.cleanupRun = Promise.resolve();
+    const run = this.cleanupLoop().finally(() => {
       if (this.cleanupRun === run) this.cleanupRun = undefined;
     });
     this.cleanupRun = run;
@@ -205,19 +231,44 @@ export class InteractionCore {
 
   /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
   private unresolved(ix: Interaction): boolean {
-    if (ix.upstream.id || !ix.upstream.sent) return false;
+    if (ix.upstream.copies.length > 0 || !ix.upstream.sent) return false;
     return ix.state === "dispatching" || ix.state === "cancelling" || ix.upstream.cleanup === "pending";
+  }
+
+  /** Whether a retry scheduled earlier (this run's own excepted) still holds at this moment. */
+  private held(ix: Interaction, own?: number): boolean {
+    return ix.retryAt !== undefined && ix.retryAt !== own && ix.retryAt > this.host.now();
+  }
+
+  /** Stores when the next upstream retry may go, so an early or repeated alarm keeps to it. */
+  private scheduleRetry(delayMs: number): number | undefined {
+    const ix = this.load();
+    if (!ix) return undefined;
+    const retryAt = this.host.now() + delayMs;
+    this.save({ ...ix, retryAt });
+    return retryAt;
+  }
+
+  /** A call went through: no retry is pending any more. */
+  private dropRetry(): void {
+    const ix = this.load();
+    if (!ix || ix.retryAt === undefined) return;
+    const { retryAt: _dropped, ...rest } = ix;
+    this.save(rest);
   }
 
   /**
    * Sends the create until the upstream answers for good. While the create is waiting this is
    * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
    * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
+   * One loop at most runs per interaction (`startDispatch`), so one create is in flight at most.
    */
   private async dispatchLoop(): Promise<void> {
     let attempt = 0;
     // Only the very first attempt of a fresh interaction is sure that nothing exists upstream yet.
     let mayExist = true;
+    // The retry time this loop stored itself, and waits for in its own sleep.
+    let ownRetry: number | undefined;
     for (;;) {
       let ix = this.load();
       if (!ix) return;
@@ -230,6 +281,13 @@ export class InteractionCore {
       if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
         this.step({ type: "dispatch_deadline" });
         attempt = 0;
+        continue;
+      }
+      if (this.held(ix, ownRetry)) {
+        // A backoff or Retry-After stored earlier (perhaps before a restart) still holds.
+        if (ix.state !== "dispatching") return this.arm();
+        await this.host.sleep(Math.min(ix.retryAt!, ix.dispatchDeadline) - now);
+        ownRetry = ix.retryAt;
         continue;
       }
       const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
@@ -265,79 +323,93 @@ export class InteractionCore {
         attempt: attempt + 1,
       };
       if (result.kind === "accepted") {
+        this.dropRetry();
         this.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
         return;
       }
       log("warn", "upstream dispatch", call);
       if (result.kind === "rejected") {
-        this.step({ type: "dispatch_rejected", reason: result.reason, ...(result.status ? { status: result.status } : {}) });
-        return;
+        this.step({
+          type: "dispatch_rejected",
+          reason: result.reason,
+          mayExist: request.mayExist,
+          ...(result.status ? { status: result.status } : {}),
+        });
       }
       attempt += 1;
       const current = this.load();
+      // A refusal that was believed leaves nothing to resolve; one that was not is asked again.
       if (!current || !this.unresolved(current)) return;
-      const delay = backoffMs(attempt, result.retryAfterMs);
+      const delay = result.kind === "rejected" ? Math.max(REFUSAL_RETRY_MS, backoffMs(attempt)) : backoffMs(attempt, result.retryAfterMs);
+      ownRetry = this.scheduleRetry(delay);
       if (current.state === "dispatching") {
         await this.host.sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - this.host.now())));
-      } else if (attempt < RESOLVE_ATTEMPTS) {
+      } else if (attempt < RESOLVE_ATTEMPTS && result.kind !== "rejected") {
         await this.host.sleep(delay);
       } else {
-        this.retryAt = this.host.now() + delay;
-        this.arm();
-        return;
+        return; // the stored retry time brings the alarm back
       }
     }
   }
 
-  /** One attempt at cancelling the upstream copy; a transient failure is retried by the alarm. */
-  private async cleanupOnce(): Promise<void> {
-    const ix = this.load();
-    if (!ix || !ix.upstream.id) return;
-    if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
-    const ref = {
-      interactionId: ix.interactionId,
-      upstreamId: ix.upstream.id,
-      ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
-    };
-    let result: CancelResult;
-    const started = this.host.now();
-    try {
-      result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
-    } catch (err) {
-      result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+  /**
+   * Cancels every copy still owed, one after the other; a transient failure is retried by the
+   * alarm, no sooner than the stored retry time. Each answer applies to the copy it was sent for.
+   */
+  private async cleanupLoop(): Promise<void> {
+    for (;;) {
+      const ix = this.load();
+      const copy = ix ? pendingCopies(ix)[0] : undefined;
+      if (!ix || !copy) return;
+      if (this.held(ix)) return this.arm();
+      const ref = {
+        interactionId: ix.interactionId,
+        upstreamId: copy.id,
+        ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
+      };
+      let result: CancelResult;
+      const started = this.host.now();
+      try {
+        result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
+      } catch (err) {
+        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+      }
+      if (result.kind === "retry") {
+        this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
+      }
+      const call: LogFields = {
+        requestId: ref.requestId,
+        interactionId: ix.interactionId,
+        upstream: this.host.adapter.name,
+        outcome: result.kind,
+        upstreamStatus: result.kind === "retry" ? result.status : undefined,
+        latencyMs: this.host.now() - started,
+      };
+      if (result.kind === "retry") {
+        log("warn", "upstream cancel", call);
+        this.cleanupAttempts += 1;
+        this.scheduleRetry(backoffMs(this.cleanupAttempts, result.retryAfterMs));
+        return;
+      }
+      this.cleanupAttempts = 0;
+      this.dropRetry();
+      if (result.kind === "cancelled") this.stepAfterCall({ type: "upstream_cancelled", upstreamId: copy.id }, "upstream cancel", call);
+      else {
+        const agent = result.agentId ? { agentId: result.agentId } : {};
+        this.stepAfterCall({ type: "upstream_too_late", upstreamId: copy.id, ...agent }, "upstream cancel", call);
+      }
     }
-    if (result.kind === "retry") {
-      this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
-    }
-    const call: LogFields = {
-      requestId: ref.requestId,
-      interactionId: ix.interactionId,
-      upstream: this.host.adapter.name,
-      outcome: result.kind,
-      upstreamStatus: result.kind === "retry" ? result.status : undefined,
-      latencyMs: this.host.now() - started,
-    };
-    if (result.kind === "retry") {
-      log("warn", "upstream cancel", call);
-      this.cleanupAttempts += 1;
-      this.retryAt = this.host.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);
-      this.arm();
-      return;
-    }
-    this.cleanupAttempts = 0;
-    this.retryAt = undefined;
-    if (result.kind === "cancelled") this.stepAfterCall({ type: "upstream_cancelled" }, "upstream cancel", call);
-    else this.stepAfterCall({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) }, "upstream cancel", call);
   }
 
   /** Looks at an upstream that never calls back: has an agent taken the call, or is it gone? */
   private async pollOnce(): Promise<void> {
     const { adapter, settings } = this.host;
     const ix = this.load();
-    if (!ix || ix.state !== "queued" || !ix.upstream.id || !adapter.poll) return;
+    const id = ix ? upstreamId(ix) : undefined;
+    if (!ix || ix.state !== "queued" || id === undefined || !adapter.poll) return;
     let result: PollResult;
     try {
-      result = await adapter.poll({ interactionId: ix.interactionId, upstreamId: ix.upstream.id }, this.host.timeout(settings.upstreamTimeoutMs));
+      result = await adapter.poll({ interactionId: ix.interactionId, upstreamId: id }, this.host.timeout(settings.upstreamTimeoutMs));
     } catch (err) {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
     }
@@ -376,7 +448,15 @@ export class InteractionCore {
       // this same synchronous step, so one write (and one log line) stores both timeline entries,
       // still before anything is sent upstream.
       this.record = ix;
-    } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
+    } else if (ix.interactionId !== input.interactionId || ix.customerId !== input.customerId) {
+      // Never another customer's call, whatever led the index here.
+      return { kind: "inactive" };
+    } else if (!ACTIVE.has(ix.state)) {
+      // Without a veto, a call whose cancel the upstream has not confirmed may still reach an agent:
+      // it stays the customer's call, and a new one is not dispatched until it is settled.
+      if (!this.host.adapter.canVeto && ix.state !== "assigned" && owesUpstream(ix)) {
+        return { kind: "failed", interactionId: ix.interactionId, code: ix.failure ?? "upstream_unavailable" };
+      }
       return { kind: "inactive" };
     }
     if (input.requestId !== undefined) this.requestId = input.requestId;
@@ -414,6 +494,7 @@ export class InteractionCore {
         return canVeto ? { kind: "cancelling", interactionId } : { kind: "unconfirmed", interactionId, state: now.state };
       case "failed":
       case "expired":
+      case "cancelled":
         if (now.upstream.cleanup === "too_late") return { kind: "already_assigned", interactionId };
         return now.upstream.cleanup === "pending" && !canVeto
           ? { kind: "unconfirmed", interactionId, state: now.state }
@@ -452,7 +533,6 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix) return;
     const now = this.host.now();
-    if (this.retryAt !== undefined && this.retryAt <= now) this.retryAt = undefined;
     if (ix.state === "received" || ix.state === "dispatching") {
       if (now >= ix.dispatchDeadline && !this.dispatchRun) this.step({ type: "dispatch_deadline" });
       else this.startDispatch();
@@ -461,10 +541,11 @@ export class InteractionCore {
     } else if (ix.state === "queued" && this.host.adapter.poll) {
       if (this.pollAt === undefined || this.pollAt <= now) this.startPoll();
     }
+    // The loops keep to a stored retry time themselves: an early or repeated alarm sends nothing.
     const current = this.load()!;
     if (this.unresolved(current)) this.startDispatch();
-    else if (current.state === "cancelling" || current.upstream.cleanup === "pending") this.startCleanup();
-    else if (current.purgeAt !== undefined && now >= current.purgeAt) {
+    else if (pendingCopies(current).length > 0) this.startCleanup();
+    else if (!owesUpstream(current) && current.purgeAt !== undefined && now >= current.purgeAt) {
       await this.purge(current);
       return;
     }
