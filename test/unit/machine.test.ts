@@ -710,18 +710,22 @@ describe("nextWake", () => {
     expect(nextWake(cancellingQueued(), T0 + 5)).toBe(T0 + 5);
   });
 
-  it("terminal states wake at purgeAt", () => {
-    for (const make of [() => assigned(), cancelled, failedRejected, failedPending, expired]) {
+  it("terminal states with nothing owed upstream wake at purgeAt", () => {
+    for (const make of [() => assigned(), cancelled, failedRejected]) {
       const ix = make();
       expect(ix.purgeAt).toBeDefined();
       expect(nextWake(ix)).toBe(ix.purgeAt);
     }
   });
 
-  it("a terminal state with cleanup pending also wakes for the retry", () => {
-    const ix = expired();
-    expect(nextWake(ix, T0 + QUEUE_MS + 500)).toBe(T0 + QUEUE_MS + 500);
-    expect(nextWake(ix, ix.purgeAt! + 1)).toBe(ix.purgeAt);
+  it("a terminal state with cleanup pending wakes for the retry only: no purge while a copy is owed", () => {
+    for (const make of [failedPending, expired]) {
+      const ix = make();
+      expect(ix.purgeAt).toBeDefined();
+      expect(nextWake(ix)).toBeUndefined();
+      expect(nextWake(ix, T0 + QUEUE_MS + 500)).toBe(T0 + QUEUE_MS + 500);
+      expect(nextWake(ix, ix.purgeAt! + 1)).toBe(ix.purgeAt! + 1);
+    }
   });
 
   it("a retry time is ignored once nothing is left to do", () => {
