@@ -165,7 +165,7 @@ export class InteractionCore {
     const { upstreamTimeoutMs, createDeadlineMs } = this.host.settings;
     let fallback: number | undefined;
     if (ix?.state === "dispatching") fallback = Math.max(500, Math.min(upstreamTimeoutMs, createDeadlineMs / 2));
-    else if (ix && (ix.state === "cancelling" || ix.upstream.cleanup === "pending")) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
+    else if (ix && owesUpstream(ix)) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
     const now = this.host.now();
     const retryAt = ix?.retryAt !== undefined && ix.retryAt > now ? ix.retryAt : fallback === undefined ? undefined : now + fallback;
     this.host.setAlarm(ix ? nextWake(ix, retryAt, this.pollAt) : undefined);
