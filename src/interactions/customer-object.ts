@@ -59,6 +59,8 @@ export class CustomerObject extends DurableObject<Env> {
     const outcome = await interactionStub(this.env, interactionId).create({ ...input, interactionId, existing: false });
     // The interaction has stored itself: from now on its purge releases the entry.
     kv.delete(`${UNCONFIRMED}${interactionId}`);
+    // With nothing left to check the alarm goes too: the object keeps nothing it does not need.
+    if (kv.list({ prefix: UNCONFIRMED, limit: 1 })[Symbol.iterator]().next().done) await this.ctx.storage.deleteAlarm();
     return outcome;
   }
 

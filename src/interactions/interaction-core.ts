@@ -1,6 +1,8 @@
 import type { CreateInteraction } from "../diyalog/create-request";
-import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
+import type { PollResult, UpstreamAdapter } from "../upstreams/adapter";
 import { log, type LogFields } from "../observability/log";
+import { cleanupRunner } from "./cleanup";
+import { dispatchLoop } from "./dispatch";
 import type { MetricSink } from "../observability/metrics";
 import {
   ACTIVE,
@@ -14,6 +16,7 @@ import {
   type Context,
   type Event,
   type Interaction,
+  type Outcome,
   type State,
 } from "./machine";
 
@@ -25,6 +28,10 @@ import {
  *
  * Awaiting the upstream lets other calls interleave, so after every await the code re-reads the
  * current record instead of trusting what it saw before.
+ *
+ * The upstream work is split by concern: sending the create (`dispatch.ts`) and cancelling the
+ * copies (`cleanup.ts`) run as loops, at most one of each per interaction, and act only through
+ * the `Authority` below: every change still goes through this class's `step` and `save`.
  */
 
 export type CreateOutcome =
@@ -75,13 +82,29 @@ export interface Host {
 /** How soon a purge that could not release the customer index is tried again. */
 const PURGE_RETRY_MS = 60_000;
 
-/** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
-const RESOLVE_ATTEMPTS = 3;
-
-/** The least wait before a refused repeat create is asked again (a lookup upstream may lag). */
-const REFUSAL_RETRY_MS = 5_000;
 
 type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
+
+/** What the upstream loops may do with the interaction, all of it through its one authority. */
+export interface Authority {
+  readonly host: Host;
+  /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
+  requestId(): string | undefined;
+  load(): Interaction | null;
+  /** Applies an event (the machine decides) and starts its effects. */
+  step(event: Event): Outcome | undefined;
+  /** `step`, logging the upstream call that caused it on the transition's line. */
+  stepAfterCall(event: Event, kind: "upstream dispatch" | "upstream cancel", fields: LogFields): void;
+  arm(): void;
+  /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
+  unresolved(ix: Interaction): boolean;
+  /** Whether a retry time stored earlier (other than `own`, the caller's) still holds. */
+  held(ix: Interaction, own?: number): boolean;
+  /** Stores when the next upstream retry may go; returns that time. */
+  scheduleRetry(delayMs: number): number | undefined;
+  /** A call went through: no retry is pending any more. */
+  dropRetry(): void;
+}
 
 export class InteractionCore {
   /** `undefined` until read from storage; `null` when there is no interaction. */
@@ -90,7 +113,6 @@ export class InteractionCore {
   private cleanupRun: Promise<void> | undefined;
   private pollAt: number | undefined;
   private pollRun: Promise<void> | undefined;
-  private cleanupAttempts = 0;
   private waiters: Waiter[] = [];
   /**
    * The upstream call that caused the next transition: its fields go on that transition's log line
@@ -113,7 +135,24 @@ export class InteractionCore {
   /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
   private requestId: string | undefined;
 
-  constructor(private readonly host: Host) {}
+  private readonly authority: Authority;
+  private readonly cleanupLoop: () => Promise<void>;
+
+  constructor(private readonly host: Host) {
+    this.authority = {
+      host,
+      requestId: () => this.requestId,
+      load: () => this.load(),
+      step: (event) => this.step(event),
+      stepAfterCall: (event, kind, fields) => this.stepAfterCall(event, kind, fields),
+      arm: () => this.arm(),
+      unresolved: (ix) => this.unresolved(ix),
+      held: (ix, own) => this.held(ix, own),
+      scheduleRetry: (delayMs) => this.scheduleRetry(delayMs),
+      dropRetry: () => this.dropRetry(),
+    };
+    this.cleanupLoop = cleanupRunner(this.authority);
+  }
 
   private context(): Context {
     const { queueTimeoutMs, retentionMs } = this.host.settings;
@@ -192,7 +231,7 @@ export class InteractionCore {
   }
 
   /** Applies an event to the stored record and starts its effects. */
-  private step(event: Event): ReturnType<typeof apply> | undefined {
+  private step(event: Event): Outcome | undefined {
     const ix = this.load();
     if (!ix) return undefined;
     const outcome = apply(ix, event, this.context());
@@ -211,7 +250,7 @@ export class InteractionCore {
   private startDispatch(): void {
     if (this.dispatchRun) return;
     this.dispatchRun = Promise.resolve(); // held until the loop's own promise replaces it below
-    const run = this.dispatchLoop().finally(() => {
+    const run = dispatchLoop(this.authority).finally(() => {
       if (this.dispatchRun === run) this.dispatchRun = undefined;
     });
     this.dispatchRun = run;
@@ -255,150 +294,6 @@ export class InteractionCore {
     if (!ix || ix.retryAt === undefined) return;
     const { retryAt: _dropped, ...rest } = ix;
     this.save(rest);
-  }
-
-  /**
-   * Sends the create until the upstream answers for good. While the create is waiting this is
-   * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
-   * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
-   * One loop at most runs per interaction (`startDispatch`), so one create is in flight at most.
-   */
-  private async dispatchLoop(): Promise<void> {
-    let attempt = 0;
-    // Only the very first attempt of a fresh interaction is sure that nothing exists upstream yet.
-    let mayExist = true;
-    // The retry time this loop stored itself, and waits for in its own sleep.
-    let ownRetry: number | undefined;
-    for (;;) {
-      let ix = this.load();
-      if (!ix) return;
-      if (ix.state === "received") {
-        ix = this.step({ type: "dispatch_started" })!.interaction;
-        mayExist = false;
-      }
-      if (!this.unresolved(ix)) return;
-      const now = this.host.now();
-      if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
-        this.step({ type: "dispatch_deadline" });
-        attempt = 0;
-        continue;
-      }
-      if (this.held(ix, ownRetry)) {
-        // A backoff or Retry-After stored earlier (perhaps before a restart) still holds.
-        if (ix.state !== "dispatching") return this.arm();
-        await this.host.sleep(Math.min(ix.retryAt!, ix.dispatchDeadline) - now);
-        ownRetry = ix.retryAt;
-        continue;
-      }
-      const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
-      const timeout = Math.max(1, Math.min(this.host.settings.upstreamTimeoutMs, budget));
-      const request = {
-        interactionId: ix.interactionId,
-        customerId: ix.customerId,
-        attributes: ix.attributes,
-        ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
-        mayExist,
-        ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
-      };
-      mayExist = true;
-      let result: DispatchResult;
-      const started = this.host.now();
-      try {
-        result = await this.host.adapter.dispatch(request, this.host.timeout(timeout));
-      } catch (err) {
-        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
-      }
-      if (result.kind === "accepted") {
-        this.host.metric?.("dispatch_latency", { upstream: this.host.adapter.name }, this.host.now() - ix.createdAt);
-      } else {
-        this.host.metric?.("upstream_error", { outcome: "dispatch", upstream: this.host.adapter.name, status: result.status ?? 0 });
-      }
-      const call: LogFields = {
-        requestId: request.requestId,
-        interactionId: ix.interactionId,
-        upstream: this.host.adapter.name,
-        outcome: result.kind,
-        upstreamStatus: result.kind === "accepted" ? undefined : result.status,
-        latencyMs: this.host.now() - started,
-        attempt: attempt + 1,
-      };
-      if (result.kind === "accepted") {
-        this.dropRetry();
-        this.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
-        return;
-      }
-      log("warn", "upstream dispatch", call);
-      if (result.kind === "rejected") {
-        this.step({
-          type: "dispatch_rejected",
-          reason: result.reason,
-          mayExist: request.mayExist,
-          ...(result.status ? { status: result.status } : {}),
-        });
-      }
-      attempt += 1;
-      const current = this.load();
-      // A refusal that was believed leaves nothing to resolve; one that was not is asked again.
-      if (!current || !this.unresolved(current)) return;
-      const delay = result.kind === "rejected" ? Math.max(REFUSAL_RETRY_MS, backoffMs(attempt)) : backoffMs(attempt, result.retryAfterMs);
-      ownRetry = this.scheduleRetry(delay);
-      if (current.state === "dispatching") {
-        await this.host.sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - this.host.now())));
-      } else if (attempt < RESOLVE_ATTEMPTS && result.kind !== "rejected") {
-        await this.host.sleep(delay);
-      } else {
-        return; // the stored retry time brings the alarm back
-      }
-    }
-  }
-
-  /**
-   * Cancels every copy still owed, one after the other; a transient failure is retried by the
-   * alarm, no sooner than the stored retry time. Each answer applies to the copy it was sent for.
-   */
-  private async cleanupLoop(): Promise<void> {
-    for (;;) {
-      const ix = this.load();
-      const copy = ix ? pendingCopies(ix)[0] : undefined;
-      if (!ix || !copy) return;
-      if (this.held(ix)) return this.arm();
-      const ref = {
-        interactionId: ix.interactionId,
-        upstreamId: copy.id,
-        ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
-      };
-      let result: CancelResult;
-      const started = this.host.now();
-      try {
-        result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
-      } catch (err) {
-        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
-      }
-      if (result.kind === "retry") {
-        this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
-      }
-      const call: LogFields = {
-        requestId: ref.requestId,
-        interactionId: ix.interactionId,
-        upstream: this.host.adapter.name,
-        outcome: result.kind,
-        upstreamStatus: result.kind === "retry" ? result.status : undefined,
-        latencyMs: this.host.now() - started,
-      };
-      if (result.kind === "retry") {
-        log("warn", "upstream cancel", call);
-        this.cleanupAttempts += 1;
-        this.scheduleRetry(backoffMs(this.cleanupAttempts, result.retryAfterMs));
-        return;
-      }
-      this.cleanupAttempts = 0;
-      this.dropRetry();
-      if (result.kind === "cancelled") this.stepAfterCall({ type: "upstream_cancelled", upstreamId: copy.id }, "upstream cancel", call);
-      else {
-        const agent = result.agentId ? { agentId: result.agentId } : {};
-        this.stepAfterCall({ type: "upstream_too_late", upstreamId: copy.id, ...agent }, "upstream cancel", call);
-      }
-    }
   }
 
   /** Looks at an upstream that never calls back: has an agent taken the call, or is it gone? */
