@@ -9,10 +9,9 @@ export function mask(value: string): string {
 /** The read view of an interaction (GET): personal data masked, upstream bodies never included. */
 export function interactionView(ix: Interaction) {
   const upstream: Record<string, unknown> = { adapter: ix.upstream.adapter };
+  // The call's own copy; duplicates an upstream made are cancelled and not shown.
   const id = upstreamId(ix);
   if (id !== undefined) upstream.id = id;
-  // More than one copy only when the upstream made duplicates: each one and its cleanup are shown.
-  if (ix.upstream.copies.length > 1) upstream.copies = ix.upstream.copies;
   if (ix.upstream.status !== undefined) upstream.status = ix.upstream.status;
   if (ix.upstream.agentId !== undefined) upstream.agentId = ix.upstream.agentId;
   if (ix.upstream.cleanup !== undefined) upstream.cleanup = ix.upstream.cleanup;
