@@ -36,6 +36,10 @@ import {
 
 export type CreateOutcome =
   | { kind: "created"; interactionId: string; state: State }
+  /**
+   * The create failed; also the answer to a repeat create while a call on an upstream without a
+   * veto waits for its cancel to be confirmed (it is still the customer's call: nothing new is sent).
+   */
   | { kind: "failed"; interactionId: string; code: "upstream_rejected" | "upstream_unavailable" }
   /** The id is no longer the customer's active call (cancelled, terminal, purged, or unknown). */
   | { kind: "inactive" };
