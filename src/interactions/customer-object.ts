@@ -14,12 +14,19 @@ import { hex, sha256 } from "../security/digest";
  *   queued); if so its id is returned and nothing new is dispatched;
  * - otherwise a fresh id is drawn and the new interaction is created.
  * The interaction itself stays the authority on its state, so this index can never disagree with
- * it; the interaction removes its entry when it purges its data.
+ * it; the interaction removes its entry when it purges its data. An entry whose interaction never
+ * stored itself (this object reset between writing the entry and the create reaching the
+ * interaction) is removed by this object's alarm: the entry stays unconfirmed until the create
+ * answers, and one still unconfirmed after `UNCONFIRMED_CHECK_MS` is checked with the interaction.
  *
  * Why shared objects rather than one per customer: a create then starts one new Durable Object
  * (the interaction) instead of two; the index objects stay warm. An index object only reads and
  * writes one key per create and awaits the interaction without blocking other customers' creates.
  */
+/** How long a new entry may wait for its interaction's create before the alarm checks it. */
+export const UNCONFIRMED_CHECK_MS = 60_000;
+const UNCONFIRMED = "unconfirmed:";
+
 export class CustomerObject extends DurableObject<Env> {
   /** Creates in flight, by customerId (memory only). */
   private readonly inFlight = new Map<string, Promise<CreateOutcome>>();
@@ -43,8 +50,40 @@ export class CustomerObject extends DurableObject<Env> {
       if (outcome.kind !== "inactive") return outcome;
     }
     const interactionId = crypto.randomUUID();
-    this.ctx.storage.kv.put(entry, interactionId);
-    return interactionStub(this.env, interactionId).create({ ...input, interactionId, existing: false });
+    const kv = this.ctx.storage.kv;
+    const checkAt = Date.now() + UNCONFIRMED_CHECK_MS;
+    kv.put(entry, interactionId);
+    kv.put(`${UNCONFIRMED}${interactionId}`, { entry, checkAt });
+    // An alarm already set comes first: moving it later on every create would never let it fire.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(checkAt);
+    const outcome = await interactionStub(this.env, interactionId).create({ ...input, interactionId, existing: false });
+    // The interaction has stored itself: from now on its purge releases the entry.
+    kv.delete(`${UNCONFIRMED}${interactionId}`);
+    // With nothing left to check the alarm goes too: the object keeps nothing it does not need.
+    if (kv.list({ prefix: UNCONFIRMED, limit: 1 })[Symbol.iterator]().next().done) await this.ctx.storage.deleteAlarm();
+    return outcome;
+  }
+
+  /**
+   * Removes entries whose interaction never stored itself; keeps those whose create answered late
+   * or failed in transit but reached the interaction (its purge releases them).
+   */
+  override async alarm(): Promise<void> {
+    const kv = this.ctx.storage.kv;
+    const now = Date.now();
+    let next: number | undefined;
+    for (const [key, { entry, checkAt }] of kv.list<{ entry: string; checkAt: number }>({ prefix: UNCONFIRMED })) {
+      if (checkAt > now) {
+        next = Math.min(next ?? checkAt, checkAt);
+        continue;
+      }
+      const interactionId = key.slice(UNCONFIRMED.length);
+      if (!(await interactionStub(this.env, interactionId).exists(interactionId)) && kv.get<string>(entry) === interactionId) {
+        kv.delete(entry);
+      }
+      kv.delete(key);
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
   }
 
   /** The customer's latest interaction id, if the index holds one (tests read the index through it). */

@@ -1,8 +1,24 @@
 import type { CreateInteraction } from "../diyalog/create-request";
-import { backoffMs, type CancelResult, type DispatchResult, type PollResult, type UpstreamAdapter } from "../upstreams/adapter";
+import type { PollResult, UpstreamAdapter } from "../upstreams/adapter";
 import { log, type LogFields } from "../observability/log";
+import { cleanupRunner } from "./cleanup";
+import { dispatchLoop } from "./dispatch";
 import type { MetricSink } from "../observability/metrics";
-import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, type Interaction, type State } from "./machine";
+import {
+  ACTIVE,
+  apply,
+  createInteraction,
+  nextWake,
+  owesUpstream,
+  pendingCopies,
+  upgradeRecord,
+  upstreamId,
+  type Context,
+  type Event,
+  type Interaction,
+  type Outcome,
+  type State,
+} from "./machine";
 
 /**
  * The behaviour of one interaction's Durable Object, free of the runtime: storage, clock, timers,
@@ -12,10 +28,18 @@ import { ACTIVE, apply, createInteraction, nextWake, type Context, type Event, t
  *
  * Awaiting the upstream lets other calls interleave, so after every await the code re-reads the
  * current record instead of trusting what it saw before.
+ *
+ * The upstream work is split by concern: sending the create (`dispatch.ts`) and cancelling the
+ * copies (`cleanup.ts`) run as loops, at most one of each per interaction, and act only through
+ * the `Authority` below: every change still goes through this class's `step` and `save`.
  */
 
 export type CreateOutcome =
   | { kind: "created"; interactionId: string; state: State }
+  /**
+   * The create failed; also the answer to a repeat create while a call on an upstream without a
+   * veto waits for its cancel to be confirmed (it is still the customer's call: nothing new is sent).
+   */
   | { kind: "failed"; interactionId: string; code: "upstream_rejected" | "upstream_unavailable" }
   /** The id is no longer the customer's active call (cancelled, terminal, purged, or unknown). */
   | { kind: "inactive" };
@@ -62,20 +86,37 @@ export interface Host {
 /** How soon a purge that could not release the customer index is tried again. */
 const PURGE_RETRY_MS = 60_000;
 
-/** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
-const RESOLVE_ATTEMPTS = 3;
 
 type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
+
+/** What the upstream loops may do with the interaction, all of it through its one authority. */
+export interface Authority {
+  readonly host: Host;
+  /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
+  requestId(): string | undefined;
+  load(): Interaction | null;
+  /** Applies an event (the machine decides) and starts its effects. */
+  step(event: Event): Outcome | undefined;
+  /** `step`, logging the upstream call that caused it on the transition's line. */
+  stepAfterCall(event: Event, kind: "upstream dispatch" | "upstream cancel", fields: LogFields): void;
+  arm(): void;
+  /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
+  unresolved(ix: Interaction): boolean;
+  /** Whether a retry time stored earlier (other than `own`, the caller's) still holds. */
+  held(ix: Interaction, own?: number): boolean;
+  /** Stores when the next upstream retry may go; returns that time. */
+  scheduleRetry(delayMs: number): number | undefined;
+  /** A call went through: no retry is pending any more. */
+  dropRetry(): void;
+}
 
 export class InteractionCore {
   /** `undefined` until read from storage; `null` when there is no interaction. */
   private record: Interaction | null | undefined;
   private dispatchRun: Promise<void> | undefined;
   private cleanupRun: Promise<void> | undefined;
-  private retryAt: number | undefined;
   private pollAt: number | undefined;
   private pollRun: Promise<void> | undefined;
-  private cleanupAttempts = 0;
   private waiters: Waiter[] = [];
   /**
    * The upstream call that caused the next transition: its fields go on that transition's log line
@@ -98,7 +139,24 @@ export class InteractionCore {
   /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
   private requestId: string | undefined;
 
-  constructor(private readonly host: Host) {}
+  private readonly authority: Authority;
+  private readonly cleanupLoop: () => Promise<void>;
+
+  constructor(private readonly host: Host) {
+    this.authority = {
+      host,
+      requestId: () => this.requestId,
+      load: () => this.load(),
+      step: (event) => this.step(event),
+      stepAfterCall: (event, kind, fields) => this.stepAfterCall(event, kind, fields),
+      arm: () => this.arm(),
+      unresolved: (ix) => this.unresolved(ix),
+      held: (ix, own) => this.held(ix, own),
+      scheduleRetry: (delayMs) => this.scheduleRetry(delayMs),
+      dropRetry: () => this.dropRetry(),
+    };
+    this.cleanupLoop = cleanupRunner(this.authority);
+  }
 
   private context(): Context {
     const { queueTimeoutMs, retentionMs } = this.host.settings;
@@ -106,7 +164,10 @@ export class InteractionCore {
   }
 
   private load(): Interaction | null {
-    if (this.record === undefined) this.record = this.host.load() ?? null;
+    if (this.record === undefined) {
+      const stored = this.host.load();
+      this.record = stored === undefined ? null : upgradeRecord(stored);
+    }
     return this.record;
   }
 
@@ -147,8 +208,9 @@ export class InteractionCore {
     const { upstreamTimeoutMs, createDeadlineMs } = this.host.settings;
     let fallback: number | undefined;
     if (ix?.state === "dispatching") fallback = Math.max(500, Math.min(upstreamTimeoutMs, createDeadlineMs / 2));
-    else if (ix && (ix.state === "cancelling" || ix.upstream.cleanup === "pending")) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
-    const retryAt = this.retryAt ?? (fallback === undefined ? undefined : this.host.now() + fallback);
+    else if (ix && owesUpstream(ix)) fallback = Math.max(1000, 2 * upstreamTimeoutMs);
+    const now = this.host.now();
+    const retryAt = ix?.retryAt !== undefined && ix.retryAt > now ? ix.retryAt : fallback === undefined ? undefined : now + fallback;
     this.host.setAlarm(ix ? nextWake(ix, retryAt, this.pollAt) : undefined);
   }
 
@@ -173,7 +235,7 @@ export class InteractionCore {
   }
 
   /** Applies an event to the stored record and starts its effects. */
-  private step(event: Event): ReturnType<typeof apply> | undefined {
+  private step(event: Event): Outcome | undefined {
     const ix = this.load();
     if (!ix) return undefined;
     const outcome = apply(ix, event, this.context());
@@ -185,18 +247,25 @@ export class InteractionCore {
     return outcome;
   }
 
+  /**
+   * Starts the dispatch loop unless one runs. The guard is set before the loop's first synchronous
+   * step: steps taken inside the loop emit effects that call here again, and must find it running.
+   */
   private startDispatch(): void {
     if (this.dispatchRun) return;
-    const run = this.dispatchLoop().finally(() => {
+    this.dispatchRun = Promise.resolve(); // held until the loop's own promise replaces it below
+    const run = dispatchLoop(this.authority).finally(() => {
       if (this.dispatchRun === run) this.dispatchRun = undefined;
     });
     this.dispatchRun = run;
     this.host.waitUntil(run);
   }
 
+  /** Starts cancelling the copies still owed, unless that runs already (same guard as dispatch). */
   private startCleanup(): void {
     if (this.cleanupRun) return;
-    const run = this.cleanupOnce().finally(() => {
+    this.cleanupRun = Promise.resolve();
+    const run = this.cleanupLoop().finally(() => {
       if (this.cleanupRun === run) this.cleanupRun = undefined;
     });
     this.cleanupRun = run;
@@ -205,139 +274,41 @@ export class InteractionCore {
 
   /** True while the upstream may hold a copy whose id the proxy has not learned yet. */
   private unresolved(ix: Interaction): boolean {
-    if (ix.upstream.id || !ix.upstream.sent) return false;
+    if (ix.upstream.copies.length > 0 || !ix.upstream.sent) return false;
     return ix.state === "dispatching" || ix.state === "cancelling" || ix.upstream.cleanup === "pending";
   }
 
-  /**
-   * Sends the create until the upstream answers for good. While the create is waiting this is
-   * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
-   * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
-   */
-  private async dispatchLoop(): Promise<void> {
-    let attempt = 0;
-    // Only the very first attempt of a fresh interaction is sure that nothing exists upstream yet.
-    let mayExist = true;
-    for (;;) {
-      let ix = this.load();
-      if (!ix) return;
-      if (ix.state === "received") {
-        ix = this.step({ type: "dispatch_started" })!.interaction;
-        mayExist = false;
-      }
-      if (!this.unresolved(ix)) return;
-      const now = this.host.now();
-      if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
-        this.step({ type: "dispatch_deadline" });
-        attempt = 0;
-        continue;
-      }
-      const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
-      const timeout = Math.max(1, Math.min(this.host.settings.upstreamTimeoutMs, budget));
-      const request = {
-        interactionId: ix.interactionId,
-        customerId: ix.customerId,
-        attributes: ix.attributes,
-        ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
-        mayExist,
-        ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
-      };
-      mayExist = true;
-      let result: DispatchResult;
-      const started = this.host.now();
-      try {
-        result = await this.host.adapter.dispatch(request, this.host.timeout(timeout));
-      } catch (err) {
-        result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
-      }
-      if (result.kind === "accepted") {
-        this.host.metric?.("dispatch_latency", { upstream: this.host.adapter.name }, this.host.now() - ix.createdAt);
-      } else {
-        this.host.metric?.("upstream_error", { outcome: "dispatch", upstream: this.host.adapter.name, status: result.status ?? 0 });
-      }
-      const call: LogFields = {
-        requestId: request.requestId,
-        interactionId: ix.interactionId,
-        upstream: this.host.adapter.name,
-        outcome: result.kind,
-        upstreamStatus: result.kind === "accepted" ? undefined : result.status,
-        latencyMs: this.host.now() - started,
-        attempt: attempt + 1,
-      };
-      if (result.kind === "accepted") {
-        this.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
-        return;
-      }
-      log("warn", "upstream dispatch", call);
-      if (result.kind === "rejected") {
-        this.step({ type: "dispatch_rejected", reason: result.reason, ...(result.status ? { status: result.status } : {}) });
-        return;
-      }
-      attempt += 1;
-      const current = this.load();
-      if (!current || !this.unresolved(current)) return;
-      const delay = backoffMs(attempt, result.retryAfterMs);
-      if (current.state === "dispatching") {
-        await this.host.sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - this.host.now())));
-      } else if (attempt < RESOLVE_ATTEMPTS) {
-        await this.host.sleep(delay);
-      } else {
-        this.retryAt = this.host.now() + delay;
-        this.arm();
-        return;
-      }
-    }
+  /** Whether a retry scheduled earlier (this run's own excepted) still holds at this moment. */
+  private held(ix: Interaction, own?: number): boolean {
+    return ix.retryAt !== undefined && ix.retryAt !== own && ix.retryAt > this.host.now();
   }
 
-  /** One attempt at cancelling the upstream copy; a transient failure is retried by the alarm. */
-  private async cleanupOnce(): Promise<void> {
+  /** Stores when the next upstream retry may go, so an early or repeated alarm keeps to it. */
+  private scheduleRetry(delayMs: number): number | undefined {
     const ix = this.load();
-    if (!ix || !ix.upstream.id) return;
-    if (ix.state !== "cancelling" && ix.upstream.cleanup !== "pending") return;
-    const ref = {
-      interactionId: ix.interactionId,
-      upstreamId: ix.upstream.id,
-      ...(this.requestId === undefined ? {} : { requestId: this.requestId }),
-    };
-    let result: CancelResult;
-    const started = this.host.now();
-    try {
-      result = await this.host.adapter.cancel(ref, this.host.timeout(this.host.settings.upstreamTimeoutMs));
-    } catch (err) {
-      result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
-    }
-    if (result.kind === "retry") {
-      this.host.metric?.("upstream_error", { outcome: "cancel", upstream: this.host.adapter.name, status: result.status ?? 0 });
-    }
-    const call: LogFields = {
-      requestId: ref.requestId,
-      interactionId: ix.interactionId,
-      upstream: this.host.adapter.name,
-      outcome: result.kind,
-      upstreamStatus: result.kind === "retry" ? result.status : undefined,
-      latencyMs: this.host.now() - started,
-    };
-    if (result.kind === "retry") {
-      log("warn", "upstream cancel", call);
-      this.cleanupAttempts += 1;
-      this.retryAt = this.host.now() + backoffMs(this.cleanupAttempts, result.retryAfterMs);
-      this.arm();
-      return;
-    }
-    this.cleanupAttempts = 0;
-    this.retryAt = undefined;
-    if (result.kind === "cancelled") this.stepAfterCall({ type: "upstream_cancelled" }, "upstream cancel", call);
-    else this.stepAfterCall({ type: "upstream_too_late", ...(result.agentId ? { agentId: result.agentId } : {}) }, "upstream cancel", call);
+    if (!ix) return undefined;
+    const retryAt = this.host.now() + delayMs;
+    this.save({ ...ix, retryAt });
+    return retryAt;
+  }
+
+  /** A call went through: no retry is pending any more. */
+  private dropRetry(): void {
+    const ix = this.load();
+    if (!ix || ix.retryAt === undefined) return;
+    const { retryAt: _dropped, ...rest } = ix;
+    this.save(rest);
   }
 
   /** Looks at an upstream that never calls back: has an agent taken the call, or is it gone? */
   private async pollOnce(): Promise<void> {
     const { adapter, settings } = this.host;
     const ix = this.load();
-    if (!ix || ix.state !== "queued" || !ix.upstream.id || !adapter.poll) return;
+    const id = ix ? upstreamId(ix) : undefined;
+    if (!ix || ix.state !== "queued" || id === undefined || !adapter.poll) return;
     let result: PollResult;
     try {
-      result = await adapter.poll({ interactionId: ix.interactionId, upstreamId: ix.upstream.id }, this.host.timeout(settings.upstreamTimeoutMs));
+      result = await adapter.poll({ interactionId: ix.interactionId, upstreamId: id }, this.host.timeout(settings.upstreamTimeoutMs));
     } catch (err) {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
     }
@@ -376,7 +347,15 @@ export class InteractionCore {
       // this same synchronous step, so one write (and one log line) stores both timeline entries,
       // still before anything is sent upstream.
       this.record = ix;
-    } else if (ix.interactionId !== input.interactionId || !ACTIVE.has(ix.state)) {
+    } else if (ix.interactionId !== input.interactionId || ix.customerId !== input.customerId) {
+      // Never another customer's call, whatever led the index here.
+      return { kind: "inactive" };
+    } else if (!ACTIVE.has(ix.state)) {
+      // Without a veto, a call whose cancel the upstream has not confirmed may still reach an agent:
+      // it stays the customer's call, and a new one is not dispatched until it is settled.
+      if (!this.host.adapter.canVeto && ix.state !== "assigned" && owesUpstream(ix)) {
+        return { kind: "failed", interactionId: ix.interactionId, code: ix.failure ?? "upstream_unavailable" };
+      }
       return { kind: "inactive" };
     }
     if (input.requestId !== undefined) this.requestId = input.requestId;
@@ -414,6 +393,7 @@ export class InteractionCore {
         return canVeto ? { kind: "cancelling", interactionId } : { kind: "unconfirmed", interactionId, state: now.state };
       case "failed":
       case "expired":
+      case "cancelled":
         if (now.upstream.cleanup === "too_late") return { kind: "already_assigned", interactionId };
         return now.upstream.cleanup === "pending" && !canVeto
           ? { kind: "unconfirmed", interactionId, state: now.state }
@@ -452,7 +432,6 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix) return;
     const now = this.host.now();
-    if (this.retryAt !== undefined && this.retryAt <= now) this.retryAt = undefined;
     if (ix.state === "received" || ix.state === "dispatching") {
       if (now >= ix.dispatchDeadline && !this.dispatchRun) this.step({ type: "dispatch_deadline" });
       else this.startDispatch();
@@ -461,10 +440,11 @@ export class InteractionCore {
     } else if (ix.state === "queued" && this.host.adapter.poll) {
       if (this.pollAt === undefined || this.pollAt <= now) this.startPoll();
     }
+    // The loops keep to a stored retry time themselves: an early or repeated alarm sends nothing.
     const current = this.load()!;
     if (this.unresolved(current)) this.startDispatch();
-    else if (current.state === "cancelling" || current.upstream.cleanup === "pending") this.startCleanup();
-    else if (current.purgeAt !== undefined && now >= current.purgeAt) {
+    else if (pendingCopies(current).length > 0) this.startCleanup();
+    else if (!owesUpstream(current) && current.purgeAt !== undefined && now >= current.purgeAt) {
       await this.purge(current);
       return;
     }

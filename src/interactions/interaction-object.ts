@@ -72,6 +72,11 @@ export class InteractionObject extends DurableObject<Env> {
     return this.core.get(interactionId);
   }
 
+  /** Whether this interaction has stored itself (the customer index asks, without reading its data). */
+  exists(interactionId: string): boolean {
+    return this.core.get(interactionId) !== null;
+  }
+
   override alarm(): Promise<void> {
     return this.core.alarm();
   }

@@ -40,18 +40,39 @@ export interface TimelineEntry {
   detail: string;
 }
 
-/** What the proxy knows of the interaction's copy upstream. */
+/** One copy of the interaction the upstream holds, by the id it answered. */
+export interface UpstreamCopy {
+  id: string;
+  /**
+   * `pending` while this copy must still be cancelled (after a cancel, failure or expiry, or a
+   * second copy of a waiting call); `done` once the upstream confirmed; `too_late` once it said an
+   * agent has it. Unset while the copy is the call itself, waiting or with its agent.
+   */
+  cleanup?: "pending" | "done" | "too_late";
+}
+
+/** What the proxy knows of the interaction's copies upstream. */
 export interface UpstreamRecord {
   adapter: string;
-  /** The upstream's id once it accepted the interaction. */
-  id?: string;
+  /**
+   * Every distinct upstream id the proxy learned for this interaction, first one first (the call
+   * itself; later ones are duplicates, e.g. a lookup that lagged). Records stored before copies were
+   * tracked hold a single `id` instead: `upgradeRecord` reads them.
+   */
+  copies: UpstreamCopy[];
   /** True once a dispatch request may have left the proxy: something may exist upstream. */
   sent: boolean;
   /**
-   * Set when the upstream copy must still be cancelled (after cancel, failure or expiry); `too_late`
-   * when the upstream gave it to an agent before the cancel reached it.
+   * The interaction's cleanup as a whole (after cancel, failure or expiry): `pending` until every
+   * known copy is confirmed cancelled and no unknown one may remain, `too_late` when the upstream
+   * gave a copy to an agent before the cancel reached it.
    */
   cleanup?: "pending" | "done" | "too_late";
+  /**
+   * Permanent refusals of repeated creates not yet believed (an upstream without a veto, where an
+   * earlier attempt may have left a copy that a lookup did not find yet).
+   */
+  refusals?: number;
   /** HTTP status of the upstream's last refusal or error, never its body. */
   status?: number;
   agentId?: string;
@@ -75,17 +96,49 @@ export interface Interaction {
   /** Why a create failed, for the repeat create that waits on the same outcome. */
   failure?: "upstream_rejected" | "upstream_unavailable";
   upstream: UpstreamRecord;
+  /**
+   * No upstream retry (a cancel, or a create repeated to learn the id) before then: the backoff or
+   * `Retry-After` last scheduled, stored so that an early, duplicate or post-restart alarm keeps it.
+   */
+  retryAt?: number;
   timeline: TimelineEntry[];
+}
+
+/** The upstream id of the call itself (its first copy), if known. */
+export function upstreamId(ix: Interaction): string | undefined {
+  return ix.upstream.copies[0]?.id;
+}
+
+/** Copies still to be cancelled. */
+export function pendingCopies(ix: Interaction): UpstreamCopy[] {
+  return ix.upstream.copies.filter((c) => c.cleanup === "pending");
+}
+
+/**
+ * Reads a stored record of any version: before copies were tracked, the upstream record held one
+ * `id` and the cleanup applied to it.
+ */
+export function upgradeRecord(stored: Interaction): Interaction {
+  if (Array.isArray(stored.upstream.copies)) return stored;
+  const { id, ...rest } = stored.upstream as Omit<UpstreamRecord, "copies"> & { id?: string };
+  const copies: UpstreamCopy[] = [];
+  if (id !== undefined) {
+    const cleanup = stored.state === "cancelling" ? "pending" : stored.state === "assigned" ? undefined : rest.cleanup;
+    copies.push(cleanup === undefined ? { id } : { id, cleanup });
+  }
+  return { ...stored, upstream: { ...rest, copies } };
 }
 
 export type Event =
   | { type: "dispatch_started" }
   | { type: "dispatch_accepted"; upstreamId: string }
-  | { type: "dispatch_rejected"; status?: number; reason: string }
+  /** `mayExist`: an earlier attempt may have left a copy upstream (this one was a repeat). */
+  | { type: "dispatch_rejected"; status?: number; reason: string; mayExist?: boolean }
   | { type: "dispatch_deadline" }
   | { type: "cancel_requested" }
-  | { type: "upstream_cancelled" }
-  | { type: "upstream_too_late"; agentId?: string }
+  /** The cancel sent for copy `upstreamId` is confirmed: it applies to that copy only. */
+  | { type: "upstream_cancelled"; upstreamId: string }
+  | { type: "upstream_too_late"; upstreamId: string; agentId?: string }
   | { type: "claim"; agentId?: string }
   | { type: "assignment_seen"; agentId?: string }
   | { type: "queue_timeout" }
@@ -130,7 +183,7 @@ export function createInteraction(
     version: 1,
     createdAt: now,
     dispatchDeadline: now + deadlineMs,
-    upstream: { adapter, sent: false },
+    upstream: { adapter, copies: [], sent: false },
     timeline: [{ at: new Date(now).toISOString(), state: "received", detail: "create accepted from Diyalog" }],
   };
   if (init.identityNumber !== undefined) interaction.identityNumber = init.identityNumber;
@@ -164,12 +217,36 @@ function withUpstream(ix: Interaction, patch: Partial<UpstreamRecord>): Interact
   return { ...ix, upstream: { ...ix.upstream, ...patch } };
 }
 
+/** Sets one copy's cleanup. */
+function withCopy(ix: Interaction, id: string, cleanup: NonNullable<UpstreamCopy["cleanup"]>): Interaction {
+  return withUpstream(ix, { copies: ix.upstream.copies.map((c) => (c.id === id ? { id, cleanup } : c)) });
+}
+
+/** Every copy not settled yet must be cancelled. */
+function cancelAllCopies(ix: Interaction): Interaction {
+  return withUpstream(ix, { copies: ix.upstream.copies.map((c) => (c.cleanup === undefined ? { id: c.id, cleanup: "pending" } : c)) });
+}
+
+/** What is still owed upstream: cancel the known copies, or first learn the id of one that may exist. */
+function cleanupEffects(ix: Interaction): Effect[] {
+  if (pendingCopies(ix).length > 0) return [{ type: "cancel_upstream" }];
+  if (ix.upstream.copies.length === 0 && ix.upstream.sent) return [{ type: "resolve_dispatch" }];
+  return [];
+}
+
+/**
+ * How many permanent refusals of a repeated create an upstream without a veto must give before the
+ * proxy believes it holds nothing: an earlier attempt may have created a copy that its lookup does
+ * not show yet (the retries are spaced by backoff, so the lookup has time to catch up).
+ */
+export const REPEAT_REFUSALS_BELIEVED = 3;
+
 /** An interaction that left the queue (failed/expired) but may still exist upstream must be cleaned up. */
 function closeWaiting(ix: Interaction, to: "failed" | "expired", detail: string, ctx: Context): Outcome {
-  let next = transition(ix, to, detail, ctx);
+  const next = transition(ix, to, detail, ctx);
   if (!ix.upstream.sent) return { interaction: next, effects: [] };
-  next = withUpstream(next, { cleanup: "pending" });
-  return { interaction: next, effects: [{ type: ix.upstream.id ? "cancel_upstream" : "resolve_dispatch" }] };
+  const closed = withUpstream(cancelAllCopies(next), { cleanup: "pending" });
+  return { interaction: closed, effects: cleanupEffects(closed) };
 }
 
 const same = (ix: Interaction): Outcome => ({ interaction: ix, effects: [] });
@@ -186,35 +263,52 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
     }
 
     case "dispatch_accepted": {
-      if (ix.upstream.id === event.upstreamId) return same(ix);
-      const known = withUpstream(ix, { id: event.upstreamId });
-      if (ix.state === "dispatching") {
-        return same(transition(known, "queued", "accepted by upstream", ctx));
+      // (an answer can only follow a send: one that comes first is taken as both)
+      if (ix.state === "received") return apply(apply(ix, { type: "dispatch_started" }, ctx).interaction, event, ctx);
+      const copies = ix.upstream.copies;
+      if (copies.some((c) => c.id === event.upstreamId)) return same(ix);
+      if (copies.length === 0 && (ix.state === "dispatching" || ix.state === "assigned")) {
+        // assigned: a fast upstream claimed before its 2xx arrived
+        const known = withUpstream(ix, { copies: [{ id: event.upstreamId }] });
+        return same(ix.state === "dispatching" ? transition(known, "queued", "accepted by upstream", ctx) : known);
       }
-      if (ix.state === "cancelling") {
-        return { interaction: note(known, "upstream accepted after the cancel; cancelling it", ctx), effects: [{ type: "cancel_upstream" }] };
-      }
-      if ((ix.state === "failed" || ix.state === "expired") && ix.upstream.cleanup === "pending") {
-        return { interaction: note(known, "upstream accepted late; cancelling it", ctx), effects: [{ type: "cancel_upstream" }] };
-      }
-      // assigned (a fast upstream claimed before its 2xx arrived), or an already cleaned-up copy
-      return same(known);
+      // Any other copy is cancelled: the call is being (or was) cancelled, it failed or expired, or
+      // the upstream holds a second copy of a call it has already (a lookup that lagged).
+      let next = withUpstream(ix, { copies: [...copies, { id: event.upstreamId, cleanup: "pending" }], sent: true });
+      const closed = ix.state === "cancelled" || ix.state === "failed" || ix.state === "expired";
+      if (closed && ix.upstream.cleanup !== "too_late") next = withUpstream(next, { cleanup: "pending" });
+      const detail =
+        copies.length > 0
+          ? "upstream holds another copy; cancelling it"
+          : ix.state === "cancelling"
+            ? "upstream accepted after the cancel; cancelling it"
+            : "upstream accepted late; cancelling it";
+      return { interaction: note(next, detail, ctx), effects: [{ type: "cancel_upstream" }] };
     }
 
     case "dispatch_rejected": {
+      // Refusing a repeat changes nothing about a copy whose id is known.
+      if (ix.upstream.copies.length > 0) return same(ix);
       const detail = `upstream refused${event.status ? ` (HTTP ${event.status})` : ""}: ${event.reason}`;
-      const patched = withUpstream(ix, event.status === undefined ? {} : { status: event.status });
+      // A refusal proves the upstream holds nothing when no earlier attempt may have left a copy, or
+      // when the upstream asks before an agent gets a call (a copy it holds is vetoed). Otherwise it
+      // is believed only once repeated; until then the create is asked again to find the copy.
+      const refusals = (ix.upstream.refusals ?? 0) + 1;
+      const believed = event.mayExist !== true || ctx.canVeto || refusals >= REPEAT_REFUSALS_BELIEVED;
+      const patched = withUpstream(ix, {
+        ...(event.status === undefined ? {} : { status: event.status }),
+        ...(believed ? {} : { refusals }),
+      });
+      const cleanup = believed ? "done" : "pending";
       if (ix.state === "received" || ix.state === "dispatching") {
-        // A permanent refusal means the upstream holds nothing.
         const failed = transition(patched, "failed", detail, ctx);
-        return same({ ...withUpstream(failed, { cleanup: "done" }), failure: "upstream_rejected" });
+        return same({ ...withUpstream(failed, { cleanup }), failure: "upstream_rejected" });
       }
-      if (ix.state === "cancelling" && !ix.upstream.id) {
+      if (!believed) return ix.state === "cancelling" || ix.upstream.cleanup === "pending" ? same(note(patched, `${detail}; asking again`, ctx)) : same(ix);
+      if (ix.state === "cancelling") {
         return same(withUpstream(transition(patched, "cancelled", "upstream holds nothing (it refused the create)", ctx), { cleanup: "done" }));
       }
-      if ((ix.state === "failed" || ix.state === "expired") && !ix.upstream.id) {
-        return same(withUpstream(note(patched, detail, ctx), { cleanup: "done" }));
-      }
+      if (ix.upstream.cleanup === "pending") return same(withUpstream(note(patched, detail, ctx), { cleanup: "done" }));
       return same(ix);
     }
 
@@ -230,33 +324,45 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
       if (!ix.upstream.sent) {
         return same(transition(cancelling, "cancelled", "cancelled before dispatch: nothing was sent upstream", ctx));
       }
-      // With an id, cancel it now; without one the dispatch in flight (or its retry) learns it first.
-      return { interaction: cancelling, effects: [{ type: ix.upstream.id ? "cancel_upstream" : "resolve_dispatch" }] };
+      // With ids, cancel them now; without one the dispatch in flight (or its retry) learns it first.
+      const next = cancelAllCopies(cancelling);
+      return { interaction: next, effects: cleanupEffects(next) };
     }
 
     case "upstream_cancelled": {
+      // A confirmation counts for the copy it was sent for, and only while that copy is owed.
+      if (!ix.upstream.copies.some((c) => c.id === event.upstreamId && c.cleanup === "pending")) return same(ix);
+      const next = withCopy(ix, event.upstreamId, "done");
+      if (pendingCopies(next).length > 0) return same(next);
       if (ix.state === "cancelling") {
-        return same(withUpstream(transition(ix, "cancelled", "upstream confirmed the cancel", ctx), { cleanup: "done" }));
+        return same(withUpstream(transition(next, "cancelled", "upstream confirmed the cancel", ctx), { cleanup: "done" }));
       }
       if (ix.upstream.cleanup === "pending") {
-        return same(withUpstream(note(ix, "upstream copy cancelled", ctx), { cleanup: "done" }));
+        return same(withUpstream(note(next, "upstream copy cancelled", ctx), { cleanup: "done" }));
       }
-      return same(ix);
+      return same(note(next, "upstream's other copy cancelled", ctx));
     }
 
     case "upstream_too_late": {
+      if (!ix.upstream.copies.some((c) => c.id === event.upstreamId && c.cleanup === "pending")) return same(ix);
       // The upstream says an agent has the call. Believe it: with a veto this means the call was
       // taken outside it (e.g. a manual accept in the vendor's own UI), and a DELETE must say 409.
       const agent = event.agentId === undefined ? {} : { agentId: event.agentId };
+      const next = withCopy(ix, event.upstreamId, "too_late");
       const how = ctx.canVeto ? "an agent took the call upstream without asking the proxy" : "an agent took the call before the cancel reached upstream";
       if (ix.state === "cancelling") {
-        return same(withUpstream(transition(ix, "assigned", how, ctx), { ...agent, cleanup: "done" }));
+        return same(withUpstream(transition(next, "assigned", how, ctx), { ...agent, cleanup: "done" }));
       }
       if (ix.upstream.cleanup === "pending") {
-        // Failed or expired here, but an agent has it upstream: a later DELETE must say so (409).
-        return same(withUpstream(note(ix, how, ctx), { ...agent, cleanup: "too_late" }));
+        // Closed here, but an agent has it upstream: a later DELETE must say so (409).
+        return same(withUpstream(note(next, how, ctx), { ...agent, cleanup: "too_late" }));
       }
-      return same(ix);
+      if (ix.state === "queued" || ix.state === "dispatching") {
+        // An agent has the second copy: that one is the call now, and the first is the spare.
+        const assigned = cancelAllCopies(withUpstream(transition(next, "assigned", "an agent took another copy of the call", ctx), agent));
+        return { interaction: assigned, effects: cleanupEffects(assigned) };
+      }
+      return same(note(next, "another copy of the call is with an agent", ctx));
     }
 
     case "claim":
@@ -266,7 +372,9 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
         const detail = event.agentId ? `agent ${event.agentId} took the call` : "an agent took the call";
         return { ...same(withUpstream(transition(ix, "assigned", detail, ctx), agent)), claim: { proceed: true } };
       }
-      if (ix.state === "assigned" && ix.upstream.agentId === event.agentId) {
+      // A repeat of a granted claim only when both name the same agent: two claims that name none
+      // may be two agents.
+      if (ix.state === "assigned" && event.agentId !== undefined && ix.upstream.agentId === event.agentId) {
         return { ...same(ix), claim: { proceed: true } };
       }
       if (event.type === "assignment_seen" && ix.state === "cancelling" && !ctx.canVeto) {
@@ -286,9 +394,18 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
       }
       if (!ACTIVE.has(ix.state)) return same(ix);
       const detail = `upstream reported ${event.kind}${event.reason ? `: ${event.reason}` : ""}`;
-      return same(withUpstream(transition(ix, "failed", detail, ctx), { cleanup: "done" }));
+      // The upstream ended the call itself; a second copy it may hold is still cancelled.
+      const copies = ix.upstream.copies.map((c): UpstreamCopy => (c.cleanup === undefined ? { id: c.id, cleanup: "done" } : c));
+      const failed = withUpstream(transition(ix, "failed", detail, ctx), { copies });
+      const owed = pendingCopies(failed).length > 0;
+      return { interaction: withUpstream(failed, { cleanup: owed ? "pending" : "done" }), effects: owed ? [{ type: "cancel_upstream" }] : [] };
     }
   }
+}
+
+/** Whether something is still owed upstream for this interaction (cancels, or an id to learn). */
+export function owesUpstream(ix: Interaction): boolean {
+  return ix.state === "cancelling" || ix.upstream.cleanup === "pending" || pendingCopies(ix).length > 0;
 }
 
 /**
@@ -299,10 +416,11 @@ export function nextWake(ix: Interaction, retryAt?: number, pollAt?: number): nu
   const times: number[] = [];
   if (ix.state === "received" || ix.state === "dispatching") times.push(ix.dispatchDeadline);
   if (ix.state === "queued" && ix.expiresAt !== undefined) times.push(ix.expiresAt);
-  if (retryAt !== undefined && (ix.state === "cancelling" || ix.upstream.cleanup === "pending" || ACTIVE.has(ix.state))) {
+  if (retryAt !== undefined && (owesUpstream(ix) || ACTIVE.has(ix.state))) {
     times.push(retryAt);
   }
   if (pollAt !== undefined && ix.state === "queued") times.push(pollAt);
-  if (TERMINAL.has(ix.state) && ix.purgeAt !== undefined) times.push(ix.purgeAt);
+  // (no purge while something is owed upstream: the retry time brings the alarm back first)
+  if (TERMINAL.has(ix.state) && ix.purgeAt !== undefined && !owesUpstream(ix)) times.push(ix.purgeAt);
   return times.length === 0 ? undefined : Math.min(...times);
 }

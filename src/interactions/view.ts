@@ -1,4 +1,4 @@
-import type { Interaction } from "./machine";
+import { upstreamId, type Interaction } from "./machine";
 
 /** Shows only the last two characters of personal data: `12345678901` → `*********01`. */
 export function mask(value: string): string {
@@ -9,7 +9,9 @@ export function mask(value: string): string {
 /** The read view of an interaction (GET): personal data masked, upstream bodies never included. */
 export function interactionView(ix: Interaction) {
   const upstream: Record<string, unknown> = { adapter: ix.upstream.adapter };
-  if (ix.upstream.id !== undefined) upstream.id = ix.upstream.id;
+  // The call's own copy; duplicates an upstream made are cancelled and not shown.
+  const id = upstreamId(ix);
+  if (id !== undefined) upstream.id = id;
   if (ix.upstream.status !== undefined) upstream.status = ix.upstream.status;
   if (ix.upstream.agentId !== undefined) upstream.agentId = ix.upstream.agentId;
   if (ix.upstream.cleanup !== undefined) upstream.cleanup = ix.upstream.cleanup;

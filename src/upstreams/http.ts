@@ -82,6 +82,9 @@ export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): Upst
         return { kind: "accepted", upstreamId: id };
       }
       await response.body?.cancel();
+      // 409 to a create: a request with the same Idempotency-Key is still in flight upstream (the
+      // usual answer of idempotent APIs). It may yet create the interaction, so it is not a refusal.
+      if (response.status === 409) return transient(response, "HTTP 409 (same key in flight)");
       if (response.status >= 400 && response.status < 500 && !TRANSIENT_4XX.has(response.status)) {
         return { kind: "rejected", reason: `HTTP ${response.status}`, status: response.status };
       }

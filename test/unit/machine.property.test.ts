@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   ACTIVE,
   apply,
+  pendingCopies,
   createInteraction,
   TERMINAL,
   TRANSITIONS,
@@ -32,12 +33,12 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
   fc.constant<Event>({ type: "dispatch_started" }),
   fc.constantFrom("up-1", "up-2").map((upstreamId): Event => ({ type: "dispatch_accepted", upstreamId })),
   fc
-    .record({ status: fc.option(fc.constantFrom(400, 404, 422), { nil: undefined }), reason: fc.constantFrom("HTTP 400", "bad") })
-    .map(({ status, reason }): Event => (status === undefined ? { type: "dispatch_rejected", reason } : { type: "dispatch_rejected", status, reason })),
+    .record({ status: fc.option(fc.constantFrom(400, 404, 422), { nil: undefined }), reason: fc.constantFrom("HTTP 400", "bad"), mayExist: fc.boolean() })
+    .map(({ status, reason, mayExist }): Event => (status === undefined ? { type: "dispatch_rejected", reason, mayExist } : { type: "dispatch_rejected", status, reason, mayExist })),
   fc.constant<Event>({ type: "dispatch_deadline" }),
   fc.constant<Event>({ type: "cancel_requested" }),
-  fc.constant<Event>({ type: "upstream_cancelled" }),
-  agentArb.map((agentId): Event => (agentId === undefined ? { type: "upstream_too_late" } : { type: "upstream_too_late", agentId })),
+  fc.constantFrom("up-1", "up-2").map((upstreamId): Event => ({ type: "upstream_cancelled", upstreamId })),
+  fc.tuple(agentArb, fc.constantFrom("up-1", "up-2")).map(([agentId, upstreamId]): Event => (agentId === undefined ? { type: "upstream_too_late", upstreamId } : { type: "upstream_too_late", upstreamId, agentId })),
   agentArb.map((agentId): Event => (agentId === undefined ? { type: "claim" } : { type: "claim", agentId })),
   agentArb.map((agentId): Event => (agentId === undefined ? { type: "assignment_seen" } : { type: "assignment_seen", agentId })),
   fc.constant<Event>({ type: "queue_timeout" }),
@@ -119,8 +120,35 @@ function checkStep(
 
   // Effects point at something the proxy can act on.
   for (const effect of out.effects) {
-    if (effect.type === "cancel_upstream") check(after.upstream.id !== undefined, `cancel_upstream without an upstream id: ${where}`);
-    else check(after.upstream.sent && !after.upstream.id, `resolve_dispatch with nothing to resolve: ${where}`);
+    if (effect.type === "cancel_upstream") check(pendingCopies(after).length > 0, `cancel_upstream without a copy to cancel: ${where}`);
+    else check(after.upstream.sent && after.upstream.copies.length === 0, `resolve_dispatch with nothing to resolve: ${where}`);
+  }
+
+  // Every upstream copy learned is remembered, and a settled copy stays settled.
+  for (const copy of before.upstream.copies) {
+    const now = after.upstream.copies.find((c) => c.id === copy.id);
+    check(now !== undefined, `upstream copy ${copy.id} forgotten: ${where}`);
+    if (copy.cleanup !== undefined && copy.cleanup !== "pending") check(now.cleanup === copy.cleanup, `settled copy changed: ${where}`);
+  }
+  // A copy learned after the call was cancelled, failed or expired is cancelled.
+  if (event.type === "dispatch_accepted" && !before.upstream.copies.some((c) => c.id === event.upstreamId)) {
+    const learned = after.upstream.copies.find((c) => c.id === event.upstreamId);
+    check(learned !== undefined, `accepted id not recorded: ${where}`);
+    if (["cancelling", "cancelled", "failed", "expired"].includes(before.state) || before.upstream.copies.length > 0) {
+      check(learned.cleanup === "pending" && out.effects.some((e) => e.type === "cancel_upstream"), `late copy not cancelled: ${where}`);
+    }
+  }
+  // Cancelled and settled only when every known copy is confirmed cancelled.
+  if (after.state === "cancelled" && (after.upstream.cleanup === "done" || after.upstream.cleanup === undefined)) {
+    check(after.upstream.copies.every((c) => c.cleanup === "done"), `cancelled with a copy not confirmed: ${where}`);
+  }
+  // A confirmation applies to the copy it was sent for only.
+  if (event.type === "upstream_cancelled" || event.type === "upstream_too_late") {
+    for (const copy of before.upstream.copies) {
+      const other = after.upstream.copies.find((c) => c.id === copy.id)!.cleanup;
+      const settled = other !== copy.cleanup && other !== "pending";
+      if (copy.id !== event.upstreamId) check(!settled, `an answer for ${event.upstreamId} settled ${copy.id}: ${where}`);
+    }
   }
 
   // Claims: an answer only for claim events; granted ⇒ assigned; refused ⇒ nothing changed.

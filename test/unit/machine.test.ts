@@ -10,6 +10,7 @@ import {
   nextWake,
   note,
   transition,
+  upstreamId,
   type Context,
   type Event,
   type Interaction,
@@ -52,7 +53,7 @@ function cancellingDispatching(): Interaction {
   return apply(dispatching(), { type: "cancel_requested" }, ctx(T0 + 40)).interaction;
 }
 function cancelled(): Interaction {
-  return apply(cancellingQueued(), { type: "upstream_cancelled" }, ctx(T0 + 50)).interaction;
+  return apply(cancellingQueued(), { type: "upstream_cancelled", upstreamId: "up-1" }, ctx(T0 + 50)).interaction;
 }
 /** Failed by the create deadline while a dispatch was in flight: cleanup pending, no upstream id. */
 function failedPending(): Interaction {
@@ -106,7 +107,7 @@ describe("createInteraction", () => {
       version: 1,
       createdAt: T0,
       dispatchDeadline: T0 + DEADLINE_MS,
-      upstream: { adapter: "http", sent: false },
+      upstream: { adapter: "http", copies: [], sent: false },
       timeline: [{ at: new Date(T0).toISOString(), state: "received", detail: "create accepted from Diyalog" }],
     });
   });
@@ -229,14 +230,12 @@ describe("every legal transition is reached by apply", () => {
     ],
     "queued→expired": [{ from: queued, event: { type: "queue_timeout" } }],
     "cancelling→cancelled": [
-      { from: cancellingQueued, event: { type: "upstream_cancelled" } },
+      { from: cancellingQueued, event: { type: "upstream_cancelled", upstreamId: "up-1" } },
       { from: cancellingDispatching, event: { type: "dispatch_rejected", status: 400, reason: "r" } },
-      // nothing sent: cancelling and cancelled in one apply
-      { from: () => transition(received(), "cancelling", "x", ctx()), event: { type: "upstream_cancelled" } },
     ],
     "cancelling→assigned": [
-      { from: cancellingQueued, event: { type: "upstream_too_late", agentId: "a" }, ctx: noVeto() },
-      { from: cancellingQueued, event: { type: "upstream_too_late", agentId: "a" }, ctx: veto() },
+      { from: cancellingQueued, event: { type: "upstream_too_late", upstreamId: "up-1", agentId: "a" }, ctx: noVeto() },
+      { from: cancellingQueued, event: { type: "upstream_too_late", upstreamId: "up-1", agentId: "a" }, ctx: veto() },
       { from: cancellingQueued, event: { type: "assignment_seen", agentId: "a" }, ctx: noVeto() },
     ],
   };
@@ -266,7 +265,7 @@ describe("apply: dispatch", () => {
     const out = apply(received(), { type: "dispatch_started" }, ctx(T0 + 10));
     expect(out.effects).toEqual([]);
     expect(out.interaction.state).toBe("dispatching");
-    expect(out.interaction.upstream).toStrictEqual({ adapter: "simulator", sent: true });
+    expect(out.interaction.upstream).toStrictEqual({ adapter: "simulator", copies: [], sent: true });
     expect(out.interaction.timeline.at(-1)).toStrictEqual({
       at: new Date(T0 + 10).toISOString(),
       state: "dispatching",
@@ -287,7 +286,7 @@ describe("apply: dispatch", () => {
     const out = apply(dispatching(), { type: "dispatch_accepted", upstreamId: "up-7" }, ctx(T0 + 500));
     expect(out.effects).toEqual([]);
     expect(out.interaction.state).toBe("queued");
-    expect(out.interaction.upstream.id).toBe("up-7");
+    expect(upstreamId(out.interaction)).toBe("up-7");
     expect(out.interaction.expiresAt).toBe(T0 + QUEUE_MS);
     expect(out.interaction.purgeAt).toBeUndefined();
     expect(out.interaction.timeline.at(-1)?.detail).toBe("accepted by upstream");
@@ -305,7 +304,7 @@ describe("apply: dispatch", () => {
     const out = apply(ix, { type: "dispatch_accepted", upstreamId: "up-late" }, ctx(T0 + 900));
     expect(out.effects).toEqual([{ type: "cancel_upstream" }]);
     expect(out.interaction.state).toBe("cancelling");
-    expect(out.interaction.upstream.id).toBe("up-late");
+    expect(upstreamId(out.interaction)).toBe("up-late");
     expect(out.interaction.timeline.at(-1)).toStrictEqual({
       at: new Date(T0 + 900).toISOString(),
       state: "cancelling",
@@ -321,7 +320,7 @@ describe("apply: dispatch", () => {
     const out = apply(failedPending(), { type: "dispatch_accepted", upstreamId: "up-late" }, ctx(T0 + 9_000));
     expect(out.effects).toEqual([{ type: "cancel_upstream" }]);
     expect(out.interaction.state).toBe("failed");
-    expect(out.interaction.upstream.id).toBe("up-late");
+    expect(upstreamId(out.interaction)).toBe("up-late");
     expect(out.interaction.upstream.cleanup).toBe("pending");
     expect(out.interaction.timeline.at(-1)?.detail).toBe("upstream accepted late; cancelling it");
   });
@@ -331,7 +330,7 @@ describe("apply: dispatch", () => {
     const out = apply(ix, { type: "dispatch_accepted", upstreamId: "up-1" }, ctx());
     expect(out.effects).toEqual([]);
     expect(out.interaction.state).toBe("assigned");
-    expect(out.interaction.upstream.id).toBe("up-1");
+    expect(upstreamId(out.interaction)).toBe("up-1");
     expect(out.interaction.timeline).toEqual(ix.timeline);
   });
 
@@ -340,7 +339,7 @@ describe("apply: dispatch", () => {
     expect(out.effects).toEqual([]);
     expect(out.interaction.state).toBe("failed");
     expect(out.interaction.failure).toBe("upstream_rejected");
-    expect(out.interaction.upstream).toStrictEqual({ adapter: "simulator", sent: true, status: 422, cleanup: "done" });
+    expect(out.interaction.upstream).toStrictEqual({ adapter: "simulator", copies: [], sent: true, status: 422, cleanup: "done" });
     expect(out.interaction.purgeAt).toBe(T0 + 70 + RETENTION_MS);
     expect(out.interaction.timeline.at(-1)).toStrictEqual({
       at: new Date(T0 + 70).toISOString(),
@@ -447,7 +446,7 @@ describe("apply: cancel", () => {
   });
 
   it("received but already sent (resumed after a restart): resolve_dispatch", () => {
-    const ix: Interaction = { ...received(), upstream: { adapter: "simulator", sent: true } };
+    const ix: Interaction = { ...received(), upstream: { adapter: "simulator", copies: [], sent: true } };
     const out = apply(ix, { type: "cancel_requested" }, ctx());
     expect(out.interaction.state).toBe("cancelling");
     expect(out.effects).toEqual([{ type: "resolve_dispatch" }]);
@@ -467,7 +466,7 @@ describe("apply: cancel", () => {
   });
 
   it("upstream_cancelled confirms a cancelling interaction", () => {
-    const out = apply(cancellingQueued(), { type: "upstream_cancelled" }, ctx(T0 + 55));
+    const out = apply(cancellingQueued(), { type: "upstream_cancelled", upstreamId: "up-1" }, ctx(T0 + 55));
     expect(out.interaction.state).toBe("cancelled");
     expect(out.interaction.upstream.cleanup).toBe("done");
     expect(out.interaction.purgeAt).toBe(T0 + 55 + RETENTION_MS);
@@ -477,7 +476,7 @@ describe("apply: cancel", () => {
 
   it("upstream_cancelled settles the pending cleanup of an expired interaction", () => {
     const ix = expired();
-    const out = apply(ix, { type: "upstream_cancelled" }, ctx());
+    const out = apply(ix, { type: "upstream_cancelled", upstreamId: "up-1" }, ctx());
     expect(out.interaction.state).toBe("expired");
     expect(out.interaction.upstream.cleanup).toBe("done");
     expect(out.interaction.timeline.at(-1)?.detail).toBe("upstream copy cancelled");
@@ -487,12 +486,12 @@ describe("apply: cancel", () => {
   it("upstream_cancelled in a state with nothing pending changes nothing", () => {
     for (const make of [queued, () => assigned(), failedRejected, cancelled]) {
       const ix = make();
-      expect(apply(ix, { type: "upstream_cancelled" }, ctx()).interaction).toBe(ix);
+      expect(apply(ix, { type: "upstream_cancelled", upstreamId: "up-1" }, ctx()).interaction).toBe(ix);
     }
   });
 
   it("upstream_too_late with canVeto false → assigned (the agent had it first)", () => {
-    const out = apply(cancellingQueued(), { type: "upstream_too_late", agentId: "agent-9" }, noVeto(T0 + 66));
+    const out = apply(cancellingQueued(), { type: "upstream_too_late", upstreamId: "up-1", agentId: "agent-9" }, noVeto(T0 + 66));
     expect(out.interaction.state).toBe("assigned");
     expect(out.interaction.upstream.agentId).toBe("agent-9");
     expect(out.interaction.upstream.cleanup).toBe("done");
@@ -501,7 +500,7 @@ describe("apply: cancel", () => {
   });
 
   it("upstream_too_late with canVeto true → assigned too: the upstream took the call outside the veto, and a DELETE must say so", () => {
-    const out = apply(cancellingQueued(), { type: "upstream_too_late", agentId: "agent-9" }, veto(T0 + 66));
+    const out = apply(cancellingQueued(), { type: "upstream_too_late", upstreamId: "up-1", agentId: "agent-9" }, veto(T0 + 66));
     expect(out.interaction.state).toBe("assigned");
     expect(out.interaction.upstream.agentId).toBe("agent-9");
     expect(out.interaction.upstream.cleanup).toBe("done");
@@ -510,8 +509,8 @@ describe("apply: cancel", () => {
   });
 
   it("upstream_too_late on a failed interaction with cleanup pending records that an agent has it (a DELETE answers 409)", () => {
-    const ix = failedPending();
-    const out = apply(ix, { type: "upstream_too_late" }, veto());
+    const ix = apply(failedPending(), { type: "dispatch_accepted", upstreamId: "up-1" }, veto()).interaction;
+    const out = apply(ix, { type: "upstream_too_late", upstreamId: "up-1" }, veto());
     expect(out.interaction.state).toBe("failed");
     expect(out.interaction.upstream.cleanup).toBe("too_late");
     expect(out.interaction.timeline).toHaveLength(ix.timeline.length + 1);
@@ -519,7 +518,7 @@ describe("apply: cancel", () => {
 
   it("upstream_too_late with nothing pending changes nothing", () => {
     const ix = queued();
-    expect(apply(ix, { type: "upstream_too_late" }, noVeto()).interaction).toBe(ix);
+    expect(apply(ix, { type: "upstream_too_late", upstreamId: "up-1" }, noVeto()).interaction).toBe(ix);
   });
 });
 
@@ -711,18 +710,22 @@ describe("nextWake", () => {
     expect(nextWake(cancellingQueued(), T0 + 5)).toBe(T0 + 5);
   });
 
-  it("terminal states wake at purgeAt", () => {
-    for (const make of [() => assigned(), cancelled, failedRejected, failedPending, expired]) {
+  it("terminal states with nothing owed upstream wake at purgeAt", () => {
+    for (const make of [() => assigned(), cancelled, failedRejected]) {
       const ix = make();
       expect(ix.purgeAt).toBeDefined();
       expect(nextWake(ix)).toBe(ix.purgeAt);
     }
   });
 
-  it("a terminal state with cleanup pending also wakes for the retry", () => {
-    const ix = expired();
-    expect(nextWake(ix, T0 + QUEUE_MS + 500)).toBe(T0 + QUEUE_MS + 500);
-    expect(nextWake(ix, ix.purgeAt! + 1)).toBe(ix.purgeAt);
+  it("a terminal state with cleanup pending wakes for the retry only: no purge while a copy is owed", () => {
+    for (const make of [failedPending, expired]) {
+      const ix = make();
+      expect(ix.purgeAt).toBeDefined();
+      expect(nextWake(ix)).toBeUndefined();
+      expect(nextWake(ix, T0 + QUEUE_MS + 500)).toBe(T0 + QUEUE_MS + 500);
+      expect(nextWake(ix, ix.purgeAt! + 1)).toBe(ix.purgeAt! + 1);
+    }
   });
 
   it("a retry time is ignored once nothing is left to do", () => {
@@ -748,9 +751,9 @@ describe("apply: properties over random event sequences", () => {
     ),
     fc.constant<Event>({ type: "dispatch_deadline" }),
     fc.constant<Event>({ type: "cancel_requested" }),
-    fc.constant<Event>({ type: "upstream_cancelled" }),
+    fc.constant<Event>({ type: "upstream_cancelled", upstreamId: "up-1" }),
     fc.option(fc.constantFrom("a1", "a2"), { nil: undefined }).map<Event>((agentId) =>
-      agentId === undefined ? { type: "upstream_too_late" } : { type: "upstream_too_late", agentId },
+      agentId === undefined ? { type: "upstream_too_late", upstreamId: "up-1" } : { type: "upstream_too_late", upstreamId: "up-1", agentId },
     ),
     fc.option(fc.constantFrom("a1", "a2"), { nil: undefined }).map<Event>((agentId) =>
       agentId === undefined ? { type: "claim" } : { type: "claim", agentId },

@@ -1,0 +1,106 @@
+import { backoffMs, type DispatchResult } from "../upstreams/adapter";
+import { log, type LogFields } from "../observability/log";
+import type { Authority } from "./interaction-core";
+
+/** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
+const RESOLVE_ATTEMPTS = 3;
+
+/** The least wait before a refused repeat create is asked again (a lookup upstream may lag). */
+const REFUSAL_RETRY_MS = 5_000;
+
+/**
+ * Sends the create until the upstream answers for good. While the create is waiting this is
+ * bounded by the dispatch deadline; after that (a cancel or failure with a possibly lost
+ * response) it repeats the same idempotent create to learn the upstream id, so it can be cancelled.
+ * One loop at most runs per interaction (`InteractionCore.startDispatch`), so one create is in
+ * flight at most.
+ */
+export async function dispatchLoop(a: Authority): Promise<void> {
+  let attempt = 0;
+  // Only the very first attempt of a fresh interaction is sure that nothing exists upstream yet.
+  let mayExist = true;
+  // The retry time this loop stored itself, and waits for in its own sleep.
+  let ownRetry: number | undefined;
+  for (;;) {
+    let ix = a.load();
+    if (!ix) return;
+    if (ix.state === "received") {
+      ix = a.step({ type: "dispatch_started" })!.interaction;
+      mayExist = false;
+    }
+    if (!a.unresolved(ix)) return;
+    const now = a.host.now();
+    if (ix.state === "dispatching" && now >= ix.dispatchDeadline) {
+      a.step({ type: "dispatch_deadline" });
+      attempt = 0;
+      continue;
+    }
+    if (a.held(ix, ownRetry)) {
+      // A backoff or Retry-After stored earlier (perhaps before a restart) still holds.
+      if (ix.state !== "dispatching") return a.arm();
+      await a.host.sleep(Math.min(ix.retryAt!, ix.dispatchDeadline) - now);
+      ownRetry = ix.retryAt;
+      continue;
+    }
+    const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
+    const timeout = Math.max(1, Math.min(a.host.settings.upstreamTimeoutMs, budget));
+    const requestId = a.requestId();
+    const request = {
+      interactionId: ix.interactionId,
+      customerId: ix.customerId,
+      attributes: ix.attributes,
+      ...(ix.identityNumber === undefined ? {} : { identityNumber: ix.identityNumber }),
+      mayExist,
+      ...(requestId === undefined ? {} : { requestId }),
+    };
+    mayExist = true;
+    let result: DispatchResult;
+    const started = a.host.now();
+    try {
+      result = await a.host.adapter.dispatch(request, a.host.timeout(timeout));
+    } catch (err) {
+      result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
+    }
+    if (result.kind === "accepted") {
+      a.host.metric?.("dispatch_latency", { upstream: a.host.adapter.name }, a.host.now() - ix.createdAt);
+    } else {
+      a.host.metric?.("upstream_error", { outcome: "dispatch", upstream: a.host.adapter.name, status: result.status ?? 0 });
+    }
+    const call: LogFields = {
+      requestId: request.requestId,
+      interactionId: ix.interactionId,
+      upstream: a.host.adapter.name,
+      outcome: result.kind,
+      upstreamStatus: result.kind === "accepted" ? undefined : result.status,
+      latencyMs: a.host.now() - started,
+      attempt: attempt + 1,
+    };
+    if (result.kind === "accepted") {
+      a.dropRetry();
+      a.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
+      return;
+    }
+    log("warn", "upstream dispatch", call);
+    if (result.kind === "rejected") {
+      a.step({
+        type: "dispatch_rejected",
+        reason: result.reason,
+        mayExist: request.mayExist,
+        ...(result.status ? { status: result.status } : {}),
+      });
+    }
+    attempt += 1;
+    const current = a.load();
+    // A refusal that was believed leaves nothing to resolve; one that was not is asked again.
+    if (!current || !a.unresolved(current)) return;
+    const delay = result.kind === "rejected" ? Math.max(REFUSAL_RETRY_MS, backoffMs(attempt)) : backoffMs(attempt, result.retryAfterMs);
+    ownRetry = a.scheduleRetry(delay);
+    if (current.state === "dispatching") {
+      await a.host.sleep(Math.max(0, Math.min(delay, current.dispatchDeadline - a.host.now())));
+    } else if (attempt < RESOLVE_ATTEMPTS && result.kind !== "rejected") {
+      await a.host.sleep(delay);
+    } else {
+      return; // the stored retry time brings the alarm back
+    }
+  }
+}
