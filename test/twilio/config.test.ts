@@ -170,7 +170,7 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
       expect(await object.cancel(id)).toEqual({ kind: "cancelling", interactionId: id });
       const stored = state.storage.kv.get<Interaction>("interaction")!;
       expect(stored.state).toBe("cancelling");
-      expect(stored.upstream.id).toBe(ix.upstream.id);
+      expect(stored.upstream.copies).toEqual([{ id: ix.upstream.copies[0]!.id, cleanup: "pending" }]);
       // The claim veto holds: TaskRouter's assignment callback is refused.
       expect(object.claim(id, `WK${"f6".repeat(16)}`)).toEqual({ proceed: false, reason: "cancelling" });
       // The cancel is retried by an alarm, which runs and keeps it.
@@ -183,7 +183,7 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
   });
 
   it("an alarm still purges a terminal interaction after retention", async () => {
-    const ix = record([...queued, { type: "cancel_requested" }, { type: "upstream_cancelled" }]);
+    const ix = record([...queued, { type: "cancel_requested" }, { type: "upstream_cancelled", upstreamId: `WT${"e5".repeat(16)}` }]);
     expect(ix.state).toBe("cancelled");
     const id = ix.interactionId;
     const stub = interactionStub(env, id);

@@ -3,6 +3,7 @@ import type { AppEnv } from "../../app-env";
 import { isInteractionId } from "../../diyalog/routes";
 import { readText } from "../../http/body";
 import { ApiError } from "../../http/envelope";
+import { upstreamId } from "../../interactions/machine";
 import { interactionStub } from "../../interactions/stubs";
 import { log } from "../../observability/log";
 import { addressBucket, clientIp, enforce } from "../../security/rate-limit";
@@ -113,7 +114,8 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
     withdraw();
     return instruction({ instruction: "reject" });
   }
-  if (ix.upstream.id !== undefined && ix.upstream.id !== taskSid) {
+  const followed = upstreamId(ix);
+  if (followed !== undefined && followed !== taskSid) {
     // A Task carrying this interactionId that is not the one the proxy follows (a second copy from a
     // create retried after a lost answer): never granted, and cancelled so nobody takes it by hand.
     log("warn", "assignment callback for a Task the interaction does not follow; rejected", { requestId: c.get("requestId"), interactionId });
