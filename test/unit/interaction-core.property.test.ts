@@ -30,7 +30,8 @@ import { canVeto, mulberry32, MODELS, World, type CancelPlan, type Command, type
  *       (unless vetoed); (d) no index entry outlives its interaction; (f) every create answered
  *       "created" stored its interaction; (q) the world does become quiescent.
  *
- * Runs: PROPERTY_RUNS (per model, split 70/30 between guarantee and liveness) overrides the default.
+ * Runs: VITE_PROPERTY_RUNS (per model, split 70/30 between guarantee and liveness) overrides the
+ * default, e.g. `VITE_PROPERTY_RUNS=100000 npx vitest run --project simulator <this file>`.
  * A failure prints fast-check's seed and path and the trace of the shrunk run; replay with FC_SEED
  * / FC_PATH below (and `-t` to pick the failing test).
  */
@@ -39,13 +40,28 @@ const FC_SEED: number | undefined = undefined;
 const FC_PATH: string | undefined = undefined;
 const SETTLE_ROUNDS = 400;
 
-function envRuns(): number | undefined {
+function env(name: string): string | undefined {
   const meta = (import.meta as unknown as { env?: Record<string, string | undefined> }).env;
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  const raw = meta?.PROPERTY_RUNS ?? meta?.VITE_PROPERTY_RUNS ?? proc?.env?.PROPERTY_RUNS;
+  // Vite hands tests running in workerd only the VITE_-prefixed variables.
+  return meta?.[`VITE_${name}`] ?? meta?.[name] ?? proc?.env?.[name];
+}
+
+function envRuns(): number | undefined {
+  const raw = env("PROPERTY_RUNS");
   const n = raw === undefined ? NaN : Number(raw);
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
+
+/**
+ * VITE_PROPERTY_WITHOUT (comma-separated) narrows the generator to look past a known failure:
+ * `surrogates` (no customers whose ids differ only by a lone surrogate), `lag` (lookups see every
+ * copy at once), `idle` (Genesys workitems route at once), `restarts` (no restarts at all), `zombies` (restarts always crash the old instance).
+ */
+const WITHOUT = new Set((env("PROPERTY_WITHOUT") ?? "").split(",").filter(Boolean));
+/** VITE_PROPERTY_SKIP (comma-separated invariant letters, e.g. `c,e`) ignores those invariants, for the same purpose. */
+const SKIP = new Set((env("PROPERTY_SKIP") ?? "").split(",").filter(Boolean));
+const kept = (violations: string[]) => violations.filter((v) => !SKIP.has(/^\((\w)\)/.exec(v)?.[1] ?? ""));
 
 /** Runs per model (guarantee + liveness); 5 models → 50,000 runs in all by default. */
 const RUNS_PER_MODEL = envRuns() ?? 10_000;
@@ -54,6 +70,7 @@ const LIVENESS_RUNS = RUNS_PER_MODEL - GUARANTEE_RUNS;
 
 const dispatchPlanArb = fc.constantFrom<DispatchPlan>("accept", "accept", "503", "429", "reject", "lost", "lost-hang");
 const cancelPlanArb = fc.constantFrom<CancelPlan>("ok", "ok", "503", "429", "lost", "lost-hang");
+const hangArb = WITHOUT.has("zombies") ? fc.constant(true) : fc.boolean();
 const targetArb = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 2 }) }, { weight: 1, arbitrary: fc.constant("index" as const) });
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
@@ -67,18 +84,15 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.nat({ max: 2 }).map((n): Command => ({ t: "abandon", n })) },
   { weight: 2, arbitrary: fc.nat({ max: 2 }).map((n): Command => ({ t: "alarm", n })) },
-  { weight: 1, arbitrary: fc.record({ target: targetArb, hang: fc.boolean() }).map(({ target, hang }): Command => ({ t: "restart", target, hang })) },
+  { weight: 1, arbitrary: fc.record({ target: targetArb, hang: hangArb }).map(({ target, hang }): Command => ({ t: WITHOUT.has("restarts") ? "tick" : "restart", ms: 0, target, hang }) as Command) },
   { weight: 4, arbitrary: fc.constantFrom(0, 100, 1_000, 4_000, 9_000, 40_000).map((ms): Command => ({ t: "tick", ms })) },
 );
 
-const faultArb: fc.Arbitrary<Fault> = fc.record({ step: fc.integer({ min: 1, max: 80 }), target: targetArb, hang: fc.boolean() });
+const faultArb: fc.Arbitrary<Fault> = fc.record({ step: fc.integer({ min: 1, max: 80 }), target: targetArb, hang: hangArb });
 
-const customersArb = fc.constantFrom<string[]>(
-  ["customer-a"],
-  ["customer-a", "customer-b"],
-  ["X\ud83d", "X\ufffd"],
-  ["customer-a", "X\ud83d", "X\ufffd"],
-);
+const customersArb = WITHOUT.has("surrogates")
+  ? fc.constantFrom<string[]>(["customer-a"], ["customer-a", "customer-b"])
+  : fc.constantFrom<string[]>(["customer-a"], ["customer-a", "customer-b"], ["X\ud83d", "X\ufffd"], ["customer-a", "X\ud83d", "X\ufffd"]);
 
 function scenarioArb(model: Model): fc.Arbitrary<Scenario> {
   return fc.record({
@@ -94,11 +108,12 @@ function scenarioArb(model: Model): fc.Arbitrary<Scenario> {
     cancelPlans: fc.array(cancelPlanArb, { maxLength: 6 }),
     retryAfterMs: fc.constantFrom(0, 500, 3_000, 20_000),
     randomSeed: fc.integer(),
-    lookupLagMs: fc.constantFrom(0, 0, 1_000, 6_000),
-    tokenWindowMs: fc.constantFrom(3_600_000, 20_000),
-    idleMs: fc.constantFrom(0, 400, 3_000),
+    lookupLagMs: WITHOUT.has("lag") ? fc.constant(0) : fc.constantFrom(0, 0, 1_000, 6_000),
+    // Connect keeps a ClientToken for days; no retry of the proxy's lasts that long.
+    tokenWindowMs: fc.constant(7 * 86_400_000),
+    idleMs: WITHOUT.has("idle") ? fc.constant(0) : fc.constantFrom(0, 400, 3_000),
     commands: fc.array(commandArb, { maxLength: 24 }).map((rest): Command[] => [{ t: "create", c: 0 }, ...rest]),
-    faults: fc.array(faultArb, { maxLength: 3 }),
+    faults: fc.array(faultArb, { maxLength: WITHOUT.has("restarts") ? 0 : 3 }),
   });
 }
 
@@ -161,7 +176,7 @@ describe("InteractionCore and the customer index under random interleavings, per
           fc.asyncProperty(scenarioArb(model), fc.scheduler(), async (scenario, s) => {
             const { world } = await simulate(scenario, s, true);
             record(coverage, world);
-            const violations = world.guaranteeViolations();
+            const violations = kept(world.guaranteeViolations());
             if (violations.length > 0) fail(violations, world);
           }),
           params(GUARANTEE_RUNS),
@@ -174,12 +189,14 @@ describe("InteractionCore and the customer index under random interleavings, per
       const runs = GUARANTEE_RUNS;
       atLeast("cancel:done:cancelled", runs / 20);
       atLeast("create:created:queued", runs / 10);
-      atLeast("create:invalid", runs / 50);
+      if (!WITHOUT.has("surrogates")) atLeast("lookalikeCustomerCreates", runs / 10);
       atLeast("agentsGivenCall", runs / 20);
       atLeast("cancelsWhileDispatching", runs / 50);
-      atLeast("restartsWhileDispatching", runs / 50);
-      atLeast("faultRestarts", runs / 5);
-      atLeast("indexRestarts", runs / 20);
+      if (!WITHOUT.has("restarts")) {
+        atLeast("restartsWhileDispatching", runs / 50);
+        atLeast("faultRestarts", runs / 5);
+        atLeast("indexRestarts", runs / 20);
+      }
       atLeast("duplicateAlarms", runs / 100);
       atLeast("lost", runs / 10);
       if (canVeto(model)) atLeast("claimsRefusedAfterCancelAck", runs / 100);
@@ -194,7 +211,7 @@ describe("InteractionCore and the customer index under random interleavings, per
           fc.asyncProperty(scenarioArb(model), fc.scheduler(), async (scenario, s) => {
             const { world, quiescent } = await simulate(scenario, s, false);
             record(coverage, world);
-            const violations = world.livenessViolations(quiescent);
+            const violations = kept(world.livenessViolations(quiescent));
             if (violations.length > 0) fail(violations, world);
           }),
           params(LIVENESS_RUNS),

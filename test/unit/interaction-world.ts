@@ -242,7 +242,8 @@ export class World {
     duplicateCopies: 0,
     conflicts409: 0,
     invalidCreates: 0,
-    repeatCreatesJoined: 0,
+    /** Creates for one of two customers whose ids differ only by a lone surrogate vs U+FFFD. */
+    lookalikeCustomerCreates: 0,
   };
 
   constructor(
@@ -384,6 +385,8 @@ export class World {
         if (!caller.hung()) fn();
       };
       void this.sched(`rpc ${this.label(slot.id)}.${method} arrives`).then(() => {
+        // A caller that crashed before its call left never sends it.
+        if (caller.hung()) return this.log(`rpc ${this.label(slot.id)}.${method} dropped: its caller crashed`);
         const gen = slot.gen;
         let done = false;
         const entry = {
@@ -427,6 +430,7 @@ export class World {
         if (!caller.hung()) fn();
       };
       void this.sched(`index.${label} arrives`).then(() => {
+        if (caller.hung()) return this.log(`index.${label} dropped: its caller crashed`);
         const gen = this.index.gen;
         let done = false;
         const entry = {
@@ -646,20 +650,19 @@ export class World {
       return t;
     }
     const key = request.interactionId;
+    // A permanent refusal is about the payload, which never changes for an interaction: once
+    // refused, always refused; once accepted, never refused.
+    const held = this.copies.some((c) => c.tag === key);
+    if (this.rejectedKeys.has(key) || (plan === "reject" && !held)) {
+      this.rejectedKeys.add(key);
+      this.log(`upstream: #${slot.n} create → 4xx (refused for good)`);
+      return { answer: { kind: "rejected", reason: "HTTP 422", status: 422 }, deliver: true };
+    }
     let copy: Copy | undefined;
     if (this.spec.create === "key" || this.spec.create === "key409") {
       copy = this.copies.find((c) => c.tag === key);
-      if (!copy && (this.rejectedKeys.has(key) || plan === "reject")) {
-        this.rejectedKeys.add(key);
-        this.log(`upstream: #${slot.n} create → 422`);
-        return { answer: { kind: "rejected", reason: "HTTP 422", status: 422 }, deliver: true };
-      }
     } else if (this.spec.create === "token") {
       copy = this.copies.find((c) => c.tag === key && this.now < c.createdAt + this.scenario.tokenWindowMs);
-      if (!copy && plan === "reject") return { answer: { kind: "rejected", reason: "InvalidParameterException", status: 400 }, deliver: true };
-    } else if (plan === "reject") {
-      this.log(`upstream: #${slot.n} create → 400`);
-      return { answer: { kind: "rejected", reason: "HTTP 400", status: 400 }, deliver: true };
     }
     if (copy) {
       this.log(`upstream: #${slot.n} create replayed → ${copy.upstreamId} (${copy.state})`);
@@ -876,6 +879,7 @@ export class World {
   private create(c: number): void {
     const raw = this.scenario.customers[c % this.scenario.customers.length]!;
     const entry: CallLog = { op: "create", seq: ++this.seq, who: raw, done: false, acked: false };
+    if (raw.startsWith("X")) this.counters.lookalikeCustomerCreates += 1;
     this.calls.push(entry);
     let input;
     try {
