@@ -323,7 +323,6 @@ export class World {
         this.fireAlarm(alarmSlot!, "alarm fires");
       }
       await flush();
-      this.checkStep();
     }
     this.now = Math.max(this.now, target);
   }
@@ -1027,18 +1026,12 @@ export class World {
     }
   }
 
-  /** Checks cheap enough for every step. */
-  checkStep(): void {
-    // (nothing beyond what is checked as it happens; kept as the hook for new step invariants)
-  }
-
   /** Lets everything run: scheduled tasks one by one, then time jumps to the next timer or alarm. */
   async settle(maxRounds: number): Promise<boolean> {
     for (let round = 0; round < maxRounds; round++) {
       while (this.s.count() > 0) {
         await this.s.waitOne();
         await flush();
-        this.checkStep();
       }
       await flush();
       if (this.s.count() > 0) continue;
