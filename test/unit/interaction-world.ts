@@ -43,6 +43,14 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  *   gives calls to agents, the proxy polls); a new workitem is Idle for a while before routing;
  *   cancel = read, ACD cancel, read, decided by the real `assignmentOf` of the Genesys adapter.
  * - connect: ClientToken idempotent within a window; no veto, polled; cancel = describe, stop.
+ * The adapters' control flow is mirrored here, not run: the real ones parse `Response` bodies, which
+ * resolve outside the microtask queue and so outside the scheduler's control. Classifications are
+ * mirrored as the adapters make them today (http.ts: a 409 to a create is a refusal like any 4xx
+ * but 408/429; twilio: a 4xx to the lookup is a refusal); Genesys workitem states go through the
+ * real `assignmentOf`. A permanent refusal is sticky per interaction (it is about the payload).
+ *
+ * Invariants are checked at the event that could break them (a dispatch starting, an agent getting
+ * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
  */
 
 export type Model = "http" | "http409" | "twilio" | "genesys" | "connect";
