@@ -1,97 +1,156 @@
 import { mulberry32 } from "../fakes/common";
 export { mulberry32 } from "../fakes/common";
 import type fc from "fast-check";
-import { InteractionCore, type CancelOutcome, type CoreSettings, type CreateOutcome, type Host } from "../../src/interactions/interaction-core";
-import { TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
+import { InteractionCore, type CoreSettings, type Host } from "../../src/interactions/interaction-core";
+import { CustomerObject } from "../../src/interactions/customer-object";
+import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
+import { normaliseCreate } from "../../src/diyalog/create-request";
+import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
 import type { CancelResult, DispatchRequest, DispatchResult, PollResult, UpstreamAdapter, UpstreamRef } from "../../src/upstreams/adapter";
 
 /*
- * A simulated world for property tests of `InteractionCore`: a virtual clock (timers, timeout
- * signals, alarms), one in-memory storage per interaction (one Durable Object each), restarts, and a
- * fake upstream that behaves like a real idempotent queue. Everything asynchronous goes through
- * fast-check's scheduler, so the interleaving is chosen (and shrunk) by fast-check.
+ * A simulated world for property tests of `InteractionCore` and the customer index: a virtual clock
+ * (timers, timeout signals, alarms), one in-memory storage per Durable Object, restarts, and fake
+ * upstreams. Everything asynchronous goes through fast-check's scheduler, so the interleaving is
+ * chosen (and shrunk) by fast-check.
  *
- * Restarts. A restart makes a new `InteractionCore` over the same storage. The old instance is
- * fenced like a replaced Durable Object: its storage and alarm calls throw, and answers it gives
- * after the restart never reach Diyalog (the runtime fails in-flight calls of a reset object).
- * Its requests already on the wire still reach the upstream. A restart either "hangs" the old
- * instance (its pending I/O and timers never resolve: a crash) or lets it run on as a zombie whose
- * awaits resolve later and whose writes fail.
+ * Objects. Each interaction is an `InteractionCore` over its own storage. The customer index is the
+ * REAL `CustomerObject` class of src/interactions/customer-object.ts (its methods, its entry key,
+ * its in-flight joins), constructed over a fenced in-memory KV and an `env` whose stubs route RPCs
+ * through the scheduler to the interaction cores: nothing of its logic is re-implemented here.
+ * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too).
+ *
+ * Restarts. A restart makes a new instance over the same storage. The old instance is fenced like a
+ * replaced Durable Object: its storage and alarm calls throw, answers it gives afterwards never
+ * reach its caller, and RPCs in flight into it fail. Its requests already on the wire still reach
+ * the upstream. A restart either "hangs" the old instance (its pending I/O and timers never resolve:
+ * a crash) or lets it run on as a fenced zombie. Restarts come as commands AND as faults placed at
+ * an await point: every scheduled resolution and every timer firing counts one step, and a fault
+ * fires at its step, i.e. between any two resolutions the scheduler makes.
  *
  * Alarms, as the runtime runs them: only a stored alarm fires, and it is cleared as it fires; a
- * handler that throws or is cut short by a restart is retried (at-least-once); a duplicate
- * delivery runs the handler again, possibly while the first run is still going.
+ * handler that throws or is cut short by a restart is retried (at-least-once) 2 s later; a
+ * duplicate delivery runs the handler again, possibly while the first run is still going.
  *
- * Time moves only in `tick` commands and while settling. A tick is one scheduler step, so every
- * answer is held back until it ends: a long tick is an upstream that stalls that long.
+ * Upstream models (the adapters' logic mirrored from src/upstreams/*, one request = one scheduled
+ * arrival, where the upstream acts, then one scheduled answer):
+ * - http: Idempotency-Key replay, claim hook (veto); a refused claim keeps the copy from agents.
+ * - http409: as http, but a create that arrives while another with the same key is still being
+ *   processed is answered 409 "in progress" (the http adapter classifies it as it does any 4xx).
+ * - twilio: no key; a create with mayExist first lists Tasks by interactionId (the list may lag
+ *   behind creates); veto by assignment callback; a refusal for a closed call cancels the Task.
+ * - genesys: no key; lookup by externalTag (may lag) before create when mayExist; no veto (the ACD
+ *   gives calls to agents, the proxy polls); a new workitem is Idle for a while before routing;
+ *   cancel = read, ACD cancel, read, decided by the real `assignmentOf` of the Genesys adapter.
+ * - connect: ClientToken idempotent within a window; no veto, polled; cancel = describe, stop.
+ * The adapters' control flow is mirrored here, not run: the real ones parse `Response` bodies, which
+ * resolve outside the microtask queue and so outside the scheduler's control. Classifications are
+ * mirrored as the adapters make them today (http.ts: a 409 to a create is a refusal like any 4xx
+ * but 408/429; twilio: a 4xx to the lookup is a refusal); Genesys workitem states go through the
+ * real `assignmentOf`. A permanent refusal is sticky per interaction (it is about the payload).
+ *
+ * Invariants are checked at the event that could break them (a dispatch starting, an agent getting
+ * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
  */
 
-/** What the upstream does with one dispatch request. */
-export type DispatchPlan =
-  | "accept" // creates the record (or replays it), answers 2xx with the id
-  | "503" // nothing happens upstream, transient error
-  | "429" // nothing happens upstream, Retry-After
-  | "reject" // permanent 4xx: the upstream holds nothing for this key (sticky, as an idempotent replay)
-  | "lost" // the record is created, the answer is lost (the proxy sees a timeout at once)
-  | "lost-hang"; // the record is created, no answer ever comes (the proxy's timeout signal fires)
+export type Model = "http" | "http409" | "twilio" | "genesys" | "connect";
+export const MODELS: readonly Model[] = ["http", "http409", "twilio", "genesys", "connect"];
 
-/** What the upstream does with one cancel request. */
+interface ModelSpec {
+  canVeto: boolean;
+  create: "key" | "key409" | "lookup" | "token";
+  /** Twilio: a claim refused for a closed call also cancels the Task. */
+  withdrawOnRefusal: boolean;
+}
+const SPECS: Record<Model, ModelSpec> = {
+  http: { canVeto: true, create: "key", withdrawOnRefusal: false },
+  http409: { canVeto: true, create: "key409", withdrawOnRefusal: false },
+  twilio: { canVeto: true, create: "lookup", withdrawOnRefusal: true },
+  genesys: { canVeto: false, create: "lookup", withdrawOnRefusal: false },
+  connect: { canVeto: false, create: "token", withdrawOnRefusal: false },
+};
+export const canVeto = (model: Model): boolean => SPECS[model].canVeto;
+
+/** What the upstream does with one request (a create, a lookup). */
+export type DispatchPlan = "accept" | "503" | "429" | "reject" | "lost" | "lost-hang";
 export type CancelPlan = "ok" | "503" | "429" | "lost" | "lost-hang";
 
+/** Interactions and customers are named by index: `n` is the n-th interaction created (mod count). */
 export type Command =
-  | { t: "create"; i: number }
-  | { t: "cancel"; i: number }
-  | { t: "claim"; i: number; agent: string }
-  | { t: "abandon"; i: number }
-  | { t: "alarm"; i: number }
-  | { t: "restart"; i: number; hang: boolean }
+  | { t: "create"; c: number }
+  | { t: "cancel"; n: number }
+  | { t: "claim"; n: number; agent: string; named: boolean }
+  | { t: "abandon"; n: number }
+  | { t: "alarm"; n: number }
+  | { t: "restart"; target: number | "index"; hang: boolean }
   | { t: "tick"; ms: number };
 
+/** A restart at the `step`-th await point of the run. */
+export interface Fault {
+  step: number;
+  target: number | "index";
+  hang: boolean;
+}
+
 export interface Scenario {
-  /** With a veto the upstream asks the claim hook; without one it gives calls away and is polled. */
-  canVeto: boolean;
-  interactions: number;
+  model: Model;
+  customers: string[];
   settings: CoreSettings;
   dispatchPlans: DispatchPlan[];
   cancelPlans: CancelPlan[];
   retryAfterMs: number;
   randomSeed: number;
+  /** How long a new copy stays invisible to a lookup (twilio, genesys). */
+  lookupLagMs: number;
+  /** How long a ClientToken makes a repeat the same contact (connect). */
+  tokenWindowMs: number;
+  /** How long a new Genesys workitem stays Idle before ACD routes it. */
+  idleMs: number;
   commands: Command[];
+  faults: Fault[];
 }
 
-interface UpstreamRecord {
+type CopyState = "idle" | "queued" | "assigned" | "cancelled" | "abandoned";
+
+/** One record the upstream holds (a task, workitem, contact). */
+interface Copy {
   upstreamId: string;
-  state: "queued" | "assigned" | "cancelled" | "abandoned";
+  tag: string;
+  customerId: string;
+  state: CopyState;
+  createdAt: number;
+  visibleAt: number;
+  routesAt: number;
   agent?: string;
-  payload: string;
+  /** A claim for it was refused (veto upstreams): the upstream will not give it to that agent. */
+  vetoed: boolean;
 }
 
 interface CallLog {
-  i: number;
-  gen: number;
   op: "create" | "cancel";
   seq: number;
+  /** create: the customer (normalised); cancel: the interaction id. */
+  who: string;
   done: boolean;
-  /** The answer reached Diyalog (the instance that gave it was still the live one). */
+  /** The answer reached Diyalog. */
   acked: boolean;
-  outcome?: CreateOutcome | CancelOutcome;
+  outcome?: { kind: string; interactionId?: string; state?: string };
 }
 
 interface Slot {
-  i: number;
+  n: number;
   id: string;
   storage: { record?: Interaction; alarmAt?: number };
   gen: number;
   hungGens: Set<number>;
   core: InteractionCore;
-  everCreated: boolean;
   /** Every state the live instances stored, in order (kept after purge). */
   stored: State[];
   purged: boolean;
-  /** Alarm handler invocations still running, by instance generation. */
   alarmsRunning: { gen: number; done: boolean }[];
-  /** The generation on which an alarm last fired (a duplicate delivery repeats that firing). */
   lastAlarmGen?: number;
+  /** RPCs in flight into this object, failed when it restarts. */
+  pending: Set<{ gen: number; fail: () => void }>;
 }
 
 class StaleInstance extends Error {
@@ -100,15 +159,15 @@ class StaleInstance extends Error {
     this.name = "StaleInstance";
   }
 }
+class ObjectReset extends Error {
+  constructor() {
+    super("the Durable Object was reset while the call was in flight");
+    this.name = "ObjectReset";
+  }
+}
 
-/** The reason every timeout signal aborts with (one instance: building a DOMException is costly). */
 const TIMED_OUT = new DOMException("The operation timed out.", "TimeoutError");
 
-/**
- * Storage keeps a deep-frozen record instead of a serialised copy: just as isolated (the core
- * cannot change what is stored behind storage's back: a mutation throws, and is reported) and much
- * cheaper than cloning on every write. Already frozen parts (shared timeline entries) are skipped.
- */
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -117,64 +176,118 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-
 const START = Date.UTC(2026, 5, 1, 9, 0, 0);
 const POLL_INTERVAL_MS = 5_000;
-/** Cloudflare retries a failed alarm handler with backoff starting at 2 s. */
 const ALARM_RETRY_MS = 2_000;
+/** Twilio's assignment callback refuses for these reasons and then cancels the Task (twilio/routes.ts). */
+const WITHDRAW = new Set(["cancelling", "cancelled", "failed", "expired", "not_found"]);
+
+/** Builds the real CustomerObject without the runtime's DurableObject base (which only workerd may construct). */
+function customerObject(ctx: unknown, env: unknown): CustomerObject {
+  class Base {
+    constructor(
+      readonly ctx: unknown,
+      readonly env: unknown,
+    ) {}
+  }
+  const proto = Object.getPrototypeOf(CustomerObject) as object;
+  const protoOfPrototype = Object.getPrototypeOf(CustomerObject.prototype) as object;
+  Object.setPrototypeOf(CustomerObject, Base);
+  Object.setPrototypeOf(CustomerObject.prototype, Base.prototype);
+  try {
+    return new (CustomerObject as unknown as new (ctx: unknown, env: unknown) => CustomerObject)(ctx, env);
+  } finally {
+    Object.setPrototypeOf(CustomerObject, proto);
+    Object.setPrototypeOf(CustomerObject.prototype, protoOfPrototype);
+  }
+}
 
 export class World {
   now = START;
   private timers: { at: number; seq: number; fire: () => void }[] = [];
   private seq = 0;
+  /** Await points passed so far (scheduled resolutions and timer firings); faults fire at them. */
+  step = 0;
   readonly slots: Slot[] = [];
-  readonly records = new Map<string, UpstreamRecord>();
-  /** Keys the upstream refused for good (a replay of the same key is refused again). */
-  readonly rejectedKeys = new Set<string>();
-  readonly creations = new Map<string, number>();
+  private readonly byId = new Map<string, Slot>();
+  readonly copies: Copy[] = [];
+  /** Keys a key-based upstream refused for good. */
+  private readonly rejectedKeys = new Set<string>();
+  /** http409: keys of creates being processed right now. */
+  private readonly processing = new Set<string>();
   readonly calls: CallLog[] = [];
-  /** Agents who got a call: a granted claim (veto) or the upstream's own choice (no veto). */
-  readonly assignments: { i: number; agent: string; seq: number }[] = [];
+  /** Agents given a call: a granted claim (veto) or the ACD's own choice (no veto). */
+  readonly assignments: { id: string; agent: string; seq: number; copy: string }[] = [];
+  /** Safety violations, recorded the moment they happen. */
+  readonly violations: string[] = [];
   readonly errors: string[] = [];
-  /** Breaches of the idempotency contract: another key, another body, or "first attempt" on a repeat. */
-  readonly keyErrors: string[] = [];
   readonly trace: string[] = [];
   private dispatchIndex = 0;
   private cancelIndex = 0;
+  private upstreamSeq = 0;
+  /** Concurrent adapter.dispatch calls, by instance (slot id + generation). */
+  private readonly dispatching = new Map<string, number>();
+  private readonly everDispatched = new Set<string>();
+  readonly spec: ModelSpec;
+  readonly index: { gen: number; hungGens: Set<number>; kv: Map<string, unknown>; instance: CustomerObject; pending: Set<{ gen: number; fail: () => void }> };
   readonly counters = {
     dispatches: 0,
     cancels: 0,
     polls: 0,
     claims: 0,
     claimsRefused: 0,
-    /** Claims refused after Diyalog had been told the cancel succeeded: the veto at work. */
     claimsRefusedAfterCancelAck: 0,
     lost: 0,
     restarts: 0,
+    faultRestarts: 0,
+    indexRestarts: 0,
     restartsWhileDispatching: 0,
     restartsWhileCancelling: 0,
     cancelsWhileDispatching: 0,
     alarms: 0,
     duplicateAlarms: 0,
     overlappingAlarms: 0,
+    duplicateCopies: 0,
+    conflicts409: 0,
+    invalidCreates: 0,
+    /** Creates for one of two customers whose ids differ only by a lone surrogate vs U+FFFD. */
+    lookalikeCustomerCreates: 0,
   };
-  /** Interactions for which a dispatch has been sent at least once (any instance). */
-  private readonly dispatched = new Set<string>();
 
   constructor(
     private readonly s: fc.Scheduler,
     readonly scenario: Scenario,
   ) {
-    for (let i = 0; i < scenario.interactions; i++) {
-      const fields: Omit<Slot, "core"> = { i, id: `ix-${i}`, storage: {}, gen: 0, hungGens: new Set(), everCreated: false, stored: [], purged: false, alarmsRunning: [] };
-      const slot = fields as Slot;
-      slot.core = new InteractionCore(this.host(slot, 0));
-      this.slots.push(slot);
-    }
+    this.spec = SPECS[scenario.model];
+    const kv = new Map<string, unknown>();
+    this.index = { gen: 0, hungGens: new Set(), kv, instance: undefined as unknown as CustomerObject, pending: new Set() };
+    this.index.instance = this.newIndexInstance(0);
   }
 
   private log(line: string): void {
-    this.trace.push(`t+${this.now - START}ms ${line}`);
+    this.trace.push(`t+${this.now - START}ms s${this.step} ${line}`);
+  }
+
+  private label(id: string): string {
+    const slot = this.byId.get(id);
+    return slot ? `#${slot.n}` : `?${id.slice(0, 8)}`;
+  }
+
+  // ---- await points and faults ---------------------------------------------------------------
+
+  /** One await point passed: faults placed here fire now, before the awaiting code resumes. */
+  private point(): void {
+    this.step += 1;
+    for (const f of this.scenario.faults) {
+      if (f.step !== this.step) continue;
+      this.counters.faultRestarts += 1;
+      this.restart(f.target, f.hang, "fault");
+    }
+  }
+
+  /** A scheduled step: resolves when fast-check's scheduler picks it. */
+  private sched(label: string): Promise<void> {
+    return this.s.schedule(Promise.resolve(), label).then(() => this.point());
   }
 
   // ---- clock -------------------------------------------------------------------------------
@@ -183,7 +296,6 @@ export class World {
     this.timers.push({ at, seq: ++this.seq, fire });
   }
 
-  /** The next timer or alarm due, if any. */
   nextEventAt(): number | undefined {
     let next: number | undefined;
     for (const t of this.timers) if (next === undefined || t.at < next) next = t.at;
@@ -194,7 +306,6 @@ export class World {
     return next;
   }
 
-  /** Advances virtual time to `target`, firing timers and due alarms in time order. */
   async advanceTo(target: number): Promise<void> {
     for (let guard = 0; ; guard++) {
       if (guard > 10_000) throw new Error("clock livelock: events keep falling due");
@@ -211,18 +322,157 @@ export class World {
       if (timerAt <= alarmAt) {
         this.now = Math.max(this.now, timerAt);
         this.timers.splice(this.timers.indexOf(timer!), 1);
+        this.point();
         timer!.fire();
       } else {
         this.now = Math.max(this.now, alarmAt);
-        alarmSlot!.storage.alarmAt = undefined; // the runtime clears the alarm as it fires
+        alarmSlot!.storage.alarmAt = undefined;
+        this.point();
         this.fireAlarm(alarmSlot!, "alarm fires");
       }
-      for (let k = 0; k < 10; k++) await Promise.resolve();
+      await flush();
     }
     this.now = Math.max(this.now, target);
   }
 
-  // ---- the runtime around one interaction ---------------------------------------------------
+  // ---- objects -----------------------------------------------------------------------------
+
+  private newIndexInstance(gen: number): CustomerObject {
+    const world = this;
+    const index = () => this.index;
+    const live = () => {
+      if (index().gen !== gen) throw new StaleInstance();
+    };
+    const kv = {
+      get: (key: string) => (live(), world.index.kv.get(key)),
+      put: (key: string, value: unknown) => {
+        live();
+        world.index.kv.set(key, value);
+        world.log(`index: entry → ${world.label(String(value))}`);
+      },
+      delete: (key: string) => {
+        live();
+        world.log(`index: entry ${world.label(String(world.index.kv.get(key)))} deleted`);
+        return world.index.kv.delete(key);
+      },
+    };
+    const stub = (id: string) =>
+      new Proxy(
+        {},
+        {
+          get: (_t, method) =>
+            (...args: unknown[]) =>
+              world.rpc(world.slotFor(id), String(method), args, { hung: () => index().hungGens.has(gen) }),
+        },
+      );
+    const env = { INTERACTIONS: { idFromName: (name: string) => name, get: (id: string) => stub(id) } };
+    return customerObject({ storage: { kv } }, env);
+  }
+
+  /** The interaction object for an id, made on first use (a Durable Object exists once addressed). */
+  private slotFor(id: string): Slot {
+    let slot = this.byId.get(id);
+    if (slot) return slot;
+    const fields: Omit<Slot, "core"> = { n: this.slots.length, id, storage: {}, gen: 0, hungGens: new Set(), stored: [], purged: false, alarmsRunning: [], pending: new Set() };
+    slot = fields as Slot;
+    slot.core = new InteractionCore(this.host(slot, 0));
+    this.slots.push(slot);
+    this.byId.set(id, slot);
+    return slot;
+  }
+
+  /**
+   * An RPC into an interaction object: it arrives (a scheduled step), the method runs on the live
+   * instance, its answer comes back (another step). It fails if the callee restarts meanwhile; the
+   * caller never hears back if the caller itself crashed.
+   */
+  private rpc(slot: Slot, method: string, args: unknown[], caller: { hung: () => boolean }): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const deliver = (fn: () => void) => {
+        if (!caller.hung()) fn();
+      };
+      void this.sched(`rpc ${this.label(slot.id)}.${method} arrives`).then(() => {
+        // A caller that crashed before its call left never sends it.
+        if (caller.hung()) return this.log(`rpc ${this.label(slot.id)}.${method} dropped: its caller crashed`);
+        const gen = slot.gen;
+        let done = false;
+        const entry = {
+          gen,
+          fail: () => {
+            if (done) return;
+            done = true;
+            void this.sched(`rpc ${this.label(slot.id)}.${method} fails`).then(() => deliver(() => reject(new ObjectReset())));
+          },
+        };
+        slot.pending.add(entry);
+        let run: Promise<unknown>;
+        try {
+          run = Promise.resolve((slot.core as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
+        } catch (err) {
+          run = Promise.reject(err);
+        }
+        run.then(
+          (value) => {
+            if (done || slot.gen !== gen) return;
+            done = true;
+            slot.pending.delete(entry);
+            void this.sched(`rpc ${this.label(slot.id)}.${method} answer`).then(() => deliver(() => resolve(value)));
+          },
+          (err: unknown) => {
+            if (done || slot.gen !== gen) return;
+            done = true;
+            slot.pending.delete(entry);
+            this.background(slot, gen, err);
+            void this.sched(`rpc ${this.label(slot.id)}.${method} throws`).then(() => deliver(() => reject(err)));
+          },
+        );
+      });
+    });
+  }
+
+  /** An RPC into the customer index (from a purging interaction, or Diyalog's create). */
+  private indexRpc<T>(label: string, call: (instance: CustomerObject) => Promise<T>, caller: { hung: () => boolean }): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deliver = (fn: () => void) => {
+        if (!caller.hung()) fn();
+      };
+      void this.sched(`index.${label} arrives`).then(() => {
+        if (caller.hung()) return this.log(`index.${label} dropped: its caller crashed`);
+        const gen = this.index.gen;
+        let done = false;
+        const entry = {
+          gen,
+          fail: () => {
+            if (done) return;
+            done = true;
+            void this.sched(`index.${label} fails`).then(() => deliver(() => reject(new ObjectReset())));
+          },
+        };
+        this.index.pending.add(entry);
+        let run: Promise<T>;
+        try {
+          run = call(this.index.instance);
+        } catch (err) {
+          run = Promise.reject(err);
+        }
+        run.then(
+          (value) => {
+            if (done || this.index.gen !== gen) return;
+            done = true;
+            this.index.pending.delete(entry);
+            void this.sched(`index.${label} answer`).then(() => deliver(() => resolve(value)));
+          },
+          (err: unknown) => {
+            if (done || this.index.gen !== gen) return;
+            done = true;
+            this.index.pending.delete(entry);
+            if (!(err instanceof StaleInstance) && !(err instanceof ObjectReset)) this.errors.push(`index: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+            void this.sched(`index.${label} throws`).then(() => deliver(() => reject(err)));
+          },
+        );
+      });
+    });
+  }
 
   private host(slot: Slot, gen: number): Host {
     const live = () => {
@@ -253,14 +503,14 @@ export class World {
         slot.storage.record = deepFreeze(ix);
         if (slot.stored[slot.stored.length - 1] !== ix.state) {
           slot.stored.push(ix.state);
-          world.log(`#${slot.i} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
+          world.log(`#${slot.n} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
         }
       },
       deleteAll: async () => {
         live();
         slot.storage = {};
         slot.purged = true;
-        world.log(`#${slot.i} purged`);
+        world.log(`#${slot.n} purged`);
       },
       setAlarm: (at) => {
         live();
@@ -269,115 +519,252 @@ export class World {
       waitUntil: (work) => {
         work.catch((err: unknown) => world.background(slot, gen, err));
       },
-      releaseCustomer: async () => live(),
+      releaseCustomer: async (ix) => {
+        live();
+        await world.indexRpc("release", (index) => index.release(ix.customerId, ix.interactionId), { hung: () => slot.hungGens.has(gen) });
+      },
     };
   }
 
   private background(slot: Slot, gen: number, err: unknown): void {
-    // A replaced instance failing is what the runtime does to it; anything else is a bug.
-    if (gen !== slot.gen || err instanceof StaleInstance) return;
-    this.errors.push(`#${slot.i} gen ${gen}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    if (gen !== slot.gen || err instanceof StaleInstance || err instanceof ObjectReset) return;
+    this.errors.push(`#${slot.n} gen ${gen}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
   }
 
-  /**
-   * One request to the upstream: it arrives (a scheduled step, where the upstream acts), then its
-   * answer is delivered (another scheduled step), unless the timeout signal fires first.
-   */
+  // ---- the upstream ------------------------------------------------------------------------
+
+  /** One request to the upstream: it arrives (the upstream acts), then its answer (unless timed out). */
   private request<T>(slot: Slot, gen: number, signal: AbortSignal, label: string, arrive: () => { answer: T; deliver: boolean }, timedOut: T): Promise<T> {
     return new Promise<T>((resolve) => {
       let settled = false;
       const finish = (answer: T) => {
-        if (settled || slot.hungGens.has(gen)) return; // a crashed instance never hears back
+        if (settled || slot.hungGens.has(gen)) return;
         settled = true;
         resolve(answer);
       };
+      if (signal.aborted) return finish(timedOut);
       signal.addEventListener("abort", () => finish(timedOut));
-      void this.s.schedule(Promise.resolve(), `${label} reaches upstream`).then(() => {
+      void this.sched(`${label} reaches upstream`).then(() => {
         const { answer, deliver } = arrive();
         if (!deliver) return;
-        void this.s.schedule(Promise.resolve(), `${label} answer`).then(() => finish(answer));
+        void this.sched(`${label} answer`).then(() => finish(answer));
       });
     });
   }
 
+  private nextPlan(): DispatchPlan {
+    return this.scenario.dispatchPlans[this.dispatchIndex++] ?? "accept";
+  }
+
   private adapter(slot: Slot, gen: number): UpstreamAdapter {
     const world = this;
+    const spec = this.spec;
+    const instance = `${slot.id}/${gen}`;
     return {
-      name: "fake",
-      canVeto: this.scenario.canVeto,
-      ...(world.scenario.canVeto ? {} : { pollIntervalMs: POLL_INTERVAL_MS, poll: (ref: UpstreamRef, signal: AbortSignal) => world.poll(slot, gen, ref, signal) }),
+      name: world.scenario.model,
+      canVeto: spec.canVeto,
+      ...(spec.canVeto ? {} : { pollIntervalMs: POLL_INTERVAL_MS, poll: (ref: UpstreamRef, signal: AbortSignal) => world.poll(slot, gen, ref, signal) }),
       dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
-        const plan = world.scenario.dispatchPlans[world.dispatchIndex++] ?? "accept";
         world.counters.dispatches += 1;
-        const label = `#${slot.i} dispatch(${plan}) g${gen}`;
-        world.log(`${label} sent${request.mayExist === false ? " (first attempt)" : ""}`);
-        // The hint lets upstreams without idempotency keys skip the lookup: it must never be false
-        // on a repeat, or such an upstream would create a second copy.
-        if (request.mayExist === false && world.dispatched.has(request.interactionId)) world.keyErrors.push(`#${slot.i} repeat dispatch sent with mayExist:false`);
-        world.dispatched.add(request.interactionId);
-        return world.request<DispatchResult>(slot, gen, signal, label, () => world.arriveDispatch(slot, request, plan), { kind: "retry", reason: "timed out" });
+        // (a) one dispatch in flight per live instance.
+        const inFlight = (world.dispatching.get(instance) ?? 0) + 1;
+        world.dispatching.set(instance, inFlight);
+        if (inFlight > 1 && slot.gen === gen) world.violations.push(`(a) #${slot.n} g${gen}: ${inFlight} dispatches in flight at once`);
+        if (request.mayExist === false && world.everDispatched.has(request.interactionId)) world.violations.push(`(k) #${slot.n}: repeat dispatch sent with mayExist:false`);
+        world.everDispatched.add(request.interactionId);
+        if (request.interactionId !== slot.id) world.violations.push(`(k) #${slot.n}: dispatched as ${request.interactionId}`);
+        world.log(`#${slot.n} dispatch g${gen}${request.mayExist ? "" : " (first attempt)"}`);
+        return world.dispatch(slot, gen, request, signal).finally(() => world.dispatching.set(instance, (world.dispatching.get(instance) ?? 1) - 1));
       },
       cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
         const plan = world.scenario.cancelPlans[world.cancelIndex++] ?? "ok";
         world.counters.cancels += 1;
-        const label = `#${slot.i} cancel(${plan}) g${gen}`;
+        const label = `#${slot.n} cancel(${plan}) ${ref.upstreamId} g${gen}`;
         world.log(`${label} sent`);
+        if (ref.interactionId !== slot.id) world.violations.push(`(k) #${slot.n}: cancel for ${ref.interactionId}`);
         return world.request<CancelResult>(slot, gen, signal, label, () => world.arriveCancel(slot, ref, plan), { kind: "retry", reason: "timed out" });
       },
     };
   }
 
-  /** The upstream receives a create: idempotent per key (the interactionId), like Idempotency-Key. */
-  private arriveDispatch(slot: Slot, request: DispatchRequest, plan: DispatchPlan): { answer: DispatchResult; deliver: boolean } {
-    const key = request.interactionId;
-    // The body an idempotent upstream compares: what the interaction is, not per-attempt hints
-    // (mayExist, requestId).
-    const { interactionId, customerId, attributes, identityNumber } = request;
-    const payload = JSON.stringify({ interactionId, customerId, attributes, identityNumber });
-    if (key !== slot.id) this.keyErrors.push(`#${slot.i} dispatched under key ${key}`);
-    if (plan === "503" || plan === "429") {
-      this.log(`upstream: #${slot.i} create → ${plan}`);
-      return {
-        answer: plan === "503" ? { kind: "retry", reason: "HTTP 503", status: 503 } : { kind: "retry", reason: "HTTP 429", status: 429, retryAfterMs: this.scenario.retryAfterMs },
-        deliver: true,
-      };
+  private async dispatch(slot: Slot, gen: number, request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+    const timedOut: DispatchResult = { kind: "retry", reason: "timed out" };
+    if (this.spec.create === "lookup" && request.mayExist) {
+      // twilio/adapter.ts and genesys/adapter.ts: look the interaction up before creating it again.
+      const plan = this.nextPlan();
+      const label = `#${slot.n} lookup(${plan}) g${gen}`;
+      const found = await this.request<DispatchResult | undefined>(slot, gen, signal, label, () => this.arriveLookup(slot, request, plan), timedOut);
+      if (found) return found;
     }
-    let record = this.records.get(key);
-    if (record && record.payload !== payload) this.keyErrors.push(`#${slot.i} same idempotency key, different body: ${record.payload} vs ${payload}`);
-    if (!record && (this.rejectedKeys.has(key) || plan === "reject")) {
+    const plan = this.nextPlan();
+    const label = `#${slot.n} create(${plan}) g${gen}`;
+    if (this.spec.create === "key409") {
+      // Processing takes a scheduled step of its own, so a concurrent duplicate can arrive meanwhile.
+      return new Promise<DispatchResult>((resolve) => {
+        let settled = false;
+        const finish = (answer: DispatchResult) => {
+          if (settled || slot.hungGens.has(gen)) return;
+          settled = true;
+          resolve(answer);
+        };
+        if (signal.aborted) return finish(timedOut);
+        signal.addEventListener("abort", () => finish(timedOut));
+        void this.sched(`${label} reaches upstream`).then(() => {
+          const key = request.interactionId;
+          if (plan !== "503" && plan !== "429" && this.processing.has(key)) {
+            this.counters.conflicts409 += 1;
+            this.log(`upstream: ${label} → 409 in progress`);
+            // http.ts: a 4xx other than 408/429 is a refusal.
+            void this.sched(`${label} answer`).then(() => finish({ kind: "rejected", reason: "HTTP 409", status: 409 }));
+            return;
+          }
+          if (plan !== "503" && plan !== "429") this.processing.add(key);
+          void this.sched(`${label} processed`).then(() => {
+            this.processing.delete(key);
+            const { answer, deliver } = this.arriveCreate(slot, request, plan);
+            if (deliver) void this.sched(`${label} answer`).then(() => finish(answer));
+          });
+        });
+      });
+    }
+    return this.request<DispatchResult>(slot, gen, signal, label, () => this.arriveCreate(slot, request, plan), timedOut);
+  }
+
+  private transient(plan: DispatchPlan | CancelPlan): { answer: DispatchResult & CancelResult; deliver: boolean } | undefined {
+    if (plan === "503") return { answer: { kind: "retry", reason: "HTTP 503", status: 503 }, deliver: true };
+    if (plan === "429") return { answer: { kind: "retry", reason: "HTTP 429", status: 429, retryAfterMs: this.scenario.retryAfterMs }, deliver: true };
+    return undefined;
+  }
+
+  private arriveLookup(slot: Slot, request: DispatchRequest, plan: DispatchPlan): { answer: DispatchResult | undefined; deliver: boolean } {
+    const t = this.transient(plan);
+    if (t) return t;
+    if (plan === "reject") {
+      // twilio: find() answers a 4xx as a refusal; genesys: a failed lookup is retried.
+      this.log(`upstream: #${slot.n} lookup → 400`);
+      return this.scenario.model === "twilio" ? { answer: { kind: "rejected", reason: "HTTP 400", status: 400 }, deliver: true } : { answer: { kind: "retry", reason: "lookup failed", status: 400 }, deliver: true };
+    }
+    const found = this.copies.find((c) => c.tag === request.interactionId && c.visibleAt <= this.now);
+    this.log(`upstream: #${slot.n} lookup → ${found ? found.upstreamId : "nothing"}`);
+    if (plan === "lost" || plan === "lost-hang") return { answer: undefined, deliver: false };
+    return { answer: found ? { kind: "accepted", upstreamId: found.upstreamId } : undefined, deliver: true };
+  }
+
+  private arriveCreate(slot: Slot, request: DispatchRequest, plan: DispatchPlan): { answer: DispatchResult; deliver: boolean } {
+    const t = this.transient(plan);
+    if (t) {
+      this.log(`upstream: #${slot.n} create → ${plan}`);
+      return t;
+    }
+    const key = request.interactionId;
+    // A permanent refusal is about the payload, which never changes for an interaction: once
+    // refused, always refused; once accepted, never refused.
+    const held = this.copies.some((c) => c.tag === key);
+    if (this.rejectedKeys.has(key) || (plan === "reject" && !held)) {
       this.rejectedKeys.add(key);
-      this.log(`upstream: #${slot.i} create → rejected`);
+      this.log(`upstream: #${slot.n} create → 4xx (refused for good)`);
       return { answer: { kind: "rejected", reason: "HTTP 422", status: 422 }, deliver: true };
     }
-    if (!record) {
-      record = { upstreamId: `up-${key}`, state: "queued", payload };
-      this.records.set(key, record);
-      this.creations.set(key, (this.creations.get(key) ?? 0) + 1);
-      this.log(`upstream: #${slot.i} record created (queued)`);
+    let copy: Copy | undefined;
+    if (this.spec.create === "key" || this.spec.create === "key409") {
+      copy = this.copies.find((c) => c.tag === key);
+    } else if (this.spec.create === "token") {
+      copy = this.copies.find((c) => c.tag === key && this.now < c.createdAt + this.scenario.tokenWindowMs);
+    }
+    if (copy) {
+      this.log(`upstream: #${slot.n} create replayed → ${copy.upstreamId} (${copy.state})`);
     } else {
-      this.log(`upstream: #${slot.i} create replayed (${record.state})`);
+      copy = this.newCopy(slot, request);
     }
     if (plan === "lost" || plan === "lost-hang") {
       this.counters.lost += 1;
-      this.log(`upstream: #${slot.i} create answer lost${plan === "lost-hang" ? " (hangs)" : ""}`);
+      this.log(`upstream: #${slot.n} create answer lost${plan === "lost-hang" ? " (hangs)" : ""}`);
       return { answer: { kind: "retry", reason: "timed out" }, deliver: plan === "lost" };
     }
-    return { answer: { kind: "accepted", upstreamId: record.upstreamId }, deliver: true };
+    return { answer: { kind: "accepted", upstreamId: copy.upstreamId }, deliver: true };
   }
 
-  /** An upstream that never calls back is asked whether an agent has the call. */
+  private newCopy(slot: Slot, request: DispatchRequest): Copy {
+    if (this.copies.some((c) => c.tag === request.interactionId)) this.counters.duplicateCopies += 1;
+    const idle = this.scenario.model === "genesys" && this.scenario.idleMs > 0;
+    const copy: Copy = {
+      upstreamId: `up-${slot.n}-${++this.upstreamSeq}`,
+      tag: request.interactionId,
+      customerId: request.customerId,
+      state: idle ? "idle" : "queued",
+      createdAt: this.now,
+      visibleAt: this.now + (this.spec.create === "lookup" ? this.scenario.lookupLagMs : 0),
+      routesAt: this.now + (idle ? this.scenario.idleMs : 0),
+      vetoed: false,
+    };
+    this.copies.push(copy);
+    this.log(`upstream: #${slot.n} copy ${copy.upstreamId} created (${copy.state})`);
+    this.checkOneActive(copy);
+    return copy;
+  }
+
+  /** A Genesys workitem leaves Idle once ACD starts routing it. */
+  private touch(copy: Copy | undefined): Copy | undefined {
+    if (copy?.state === "idle" && this.now >= copy.routesAt) copy.state = "queued";
+    return copy;
+  }
+
+  private workitem(copy: Copy | undefined): Workitem | null {
+    if (!copy) return null;
+    const assignmentState = { idle: "Idle", queued: "Waiting", assigned: "Connected", cancelled: "AcdCancelled", abandoned: "Terminated" }[copy.state];
+    return { id: copy.upstreamId, externalTag: copy.tag, assignmentState, ...(copy.agent ? { assignee: { id: copy.agent } } : {}) };
+  }
+
+  private arriveCancel(slot: Slot, ref: UpstreamRef, plan: CancelPlan): { answer: CancelResult; deliver: boolean } {
+    const t = this.transient(plan);
+    if (t) {
+      this.log(`upstream: #${slot.n} cancel → ${plan}`);
+      return t;
+    }
+    const copy = this.touch(this.copies.find((c) => c.upstreamId === ref.upstreamId));
+    let answer: CancelResult;
+    if (this.scenario.model === "genesys") {
+      // genesys/adapter.ts cancel(): read; with agent → too late; ended → cancelled; else ACD cancel
+      // (refused for an Idle workitem), read again, decide by assignmentOf.
+      const before = assignmentOf(this.workitem(copy));
+      if (!copy) answer = { kind: "cancelled" };
+      else if (before.kind === "with_agent") answer = { kind: "too_late", ...(before.agentId ? { agentId: before.agentId } : {}) };
+      else if (before.kind === "ended") answer = { kind: "cancelled" };
+      else {
+        if (copy.state === "queued") copy.state = "cancelled";
+        const now = assignmentOf(this.workitem(copy));
+        if (now.kind === "with_agent") answer = { kind: "too_late", ...(now.agentId ? { agentId: now.agentId } : {}) };
+        else if (now.kind === "ended" || (now.kind as string) === "idle") answer = { kind: "cancelled" };
+        else answer = { kind: "retry", reason: "Genesys has not confirmed the cancel yet" };
+      }
+    } else if (copy?.state === "assigned") {
+      answer = { kind: "too_late", ...(copy.agent ? { agentId: copy.agent } : {}) };
+    } else {
+      if (copy && (copy.state === "queued" || copy.state === "idle")) copy.state = "cancelled";
+      answer = { kind: "cancelled" };
+    }
+    this.log(`upstream: #${slot.n} cancel ${ref.upstreamId} → ${answer.kind}${plan === "ok" ? "" : `, answer ${plan}`}`);
+    if (plan === "lost" || plan === "lost-hang") return { answer: { kind: "retry", reason: "timed out" }, deliver: plan === "lost" };
+    return { answer, deliver: true };
+  }
+
   private poll(slot: Slot, gen: number, ref: UpstreamRef, signal: AbortSignal): Promise<PollResult> {
     this.counters.polls += 1;
-    const label = `#${slot.i} poll g${gen}`;
+    const label = `#${slot.n} poll ${ref.upstreamId} g${gen}`;
     return this.request<PollResult>(
       slot,
       gen,
       signal,
       label,
       () => {
-        const record = [...this.records.values()].find((r) => r.upstreamId === ref.upstreamId);
-        const answer: PollResult =
-          record?.state === "assigned" ? { kind: "assigned", agentId: record.agent! } : record?.state === "queued" ? { kind: "waiting" } : { kind: "gone" };
+        const copy = this.touch(this.copies.find((c) => c.upstreamId === ref.upstreamId));
+        let answer: PollResult;
+        if (this.scenario.model === "genesys") {
+          const seen = assignmentOf(this.workitem(copy));
+          answer = !copy ? { kind: "gone" } : seen.kind === "with_agent" ? { kind: "assigned", ...(seen.agentId ? { agentId: seen.agentId } : {}) } : seen.kind === "ended" ? { kind: "gone" } : { kind: "waiting" };
+        } else {
+          answer = copy?.state === "assigned" ? { kind: "assigned", agentId: copy.agent! } : copy?.state === "queued" || copy?.state === "idle" ? { kind: "waiting" } : { kind: "gone" };
+        }
         this.log(`upstream: ${label} → ${answer.kind}`);
         return { answer, deliver: true };
       },
@@ -385,36 +772,11 @@ export class World {
     );
   }
 
-  /** The upstream receives a cancel: a waiting record is cancelled; one with an agent is too late. */
-  private arriveCancel(slot: Slot, ref: UpstreamRef, plan: CancelPlan): { answer: CancelResult; deliver: boolean } {
-    if (plan === "503" || plan === "429") {
-      this.log(`upstream: #${slot.i} cancel → ${plan}`);
-      return {
-        answer: plan === "503" ? { kind: "retry", reason: "HTTP 503", status: 503 } : { kind: "retry", reason: "HTTP 429", status: 429, retryAfterMs: this.scenario.retryAfterMs },
-        deliver: true,
-      };
-    }
-    const record = [...this.records.values()].find((r) => r.upstreamId === ref.upstreamId);
-    if (ref.interactionId !== slot.id) this.errors.push(`#${slot.i} cancel for ${ref.interactionId}`);
-    let answer: CancelResult;
-    if (record?.state === "assigned") {
-      answer = { kind: "too_late", agentId: record.agent! };
-    } else {
-      if (record?.state === "queued") record.state = "cancelled";
-      answer = { kind: "cancelled" }; // 2xx, or 404 for a copy that is gone
-    }
-    this.log(`upstream: #${slot.i} cancel → ${answer.kind}${plan === "ok" ? "" : `, answer ${plan}`}`);
-    if (plan === "lost" || plan === "lost-hang") return { answer: { kind: "retry", reason: "timed out" }, deliver: plan === "lost" };
-    return { answer, deliver: true };
-  }
+  // ---- alarms, restarts --------------------------------------------------------------------
 
-  /**
-   * Runs the alarm handler. Like the runtime, an invocation that fails (throws, or its instance is
-   * reset before it finishes) is retried: the alarm comes back ALARM_RETRY_MS later unless one is set.
-   */
   private fireAlarm(slot: Slot, why: string): void {
     this.counters.alarms += 1;
-    this.log(`#${slot.i} ${why} g${slot.gen}`);
+    this.log(`#${slot.n} ${why} g${slot.gen}`);
     const gen = slot.gen;
     if (why === "alarm delivered again") this.counters.duplicateAlarms += 1;
     if (slot.alarmsRunning.length > 0) this.counters.overlappingAlarms += 1;
@@ -445,51 +807,69 @@ export class World {
   private retryAlarm(slot: Slot, why: string): void {
     if (slot.storage.alarmAt !== undefined) return;
     slot.storage.alarmAt = this.now + ALARM_RETRY_MS;
-    this.log(`#${slot.i} ${why}: runtime retries the alarm at t+${slot.storage.alarmAt - START}ms`);
+    this.log(`#${slot.n} ${why}: runtime retries the alarm at t+${slot.storage.alarmAt - START}ms`);
   }
 
-  // ---- commands ------------------------------------------------------------------------------
+  private restart(target: number | "index", hang: boolean, why: string): void {
+    if (target === "index") {
+      this.counters.indexRestarts += 1;
+      const index = this.index;
+      if (hang) index.hungGens.add(index.gen);
+      index.gen += 1;
+      for (const p of index.pending) p.fail();
+      index.pending.clear();
+      index.instance = this.newIndexInstance(index.gen);
+      this.log(`index restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${index.gen}`);
+      return;
+    }
+    if (this.slots.length === 0) return;
+    const slot = this.slots[target % this.slots.length]!;
+    this.counters.restarts += 1;
+    const stored = slot.storage.record;
+    if (stored?.state === "dispatching") this.counters.restartsWhileDispatching += 1;
+    if (stored?.state === "cancelling" || stored?.upstream.cleanup === "pending") this.counters.restartsWhileCancelling += 1;
+    if (hang) slot.hungGens.add(slot.gen);
+    slot.gen += 1;
+    for (const p of slot.pending) p.fail();
+    slot.pending.clear();
+    for (const a of slot.alarmsRunning) a.done = true;
+    if (slot.alarmsRunning.length > 0) this.retryAlarm(slot, "alarm handler interrupted by the restart");
+    slot.alarmsRunning = [];
+    slot.core = new InteractionCore(this.host(slot, slot.gen));
+    this.log(`#${slot.n} restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${slot.gen}`);
+  }
 
-  /** Starts one command (its async part keeps running in the background). */
+  // ---- commands ----------------------------------------------------------------------------
+
+  private slotAt(n: number): Slot | undefined {
+    return this.slots.length === 0 ? undefined : this.slots[n % this.slots.length];
+  }
+
   async run(command: Command): Promise<void> {
     if (command.t === "tick") {
       this.log(`tick ${command.ms}ms`);
       await this.advanceTo(this.now + command.ms);
       return;
     }
-    const slot = this.slots[command.i]!;
+    if (command.t === "create") return this.create(command.c);
+    if (command.t === "restart") return this.restart(command.target, command.hang, "command");
+    const slot = this.slotAt(command.n);
+    if (!slot) return;
     switch (command.t) {
-      case "create": {
-        const existing = slot.everCreated;
-        slot.everCreated = true;
-        this.track(slot, "create", () =>
-          slot.core.create({ interactionId: slot.id, customerId: `customer-${slot.i}`, attributes: { TRX: "Diyalog" }, existing }),
-        );
-        return;
-      }
       case "cancel":
-        if (slot.storage.record?.state === "dispatching") this.counters.cancelsWhileDispatching += 1;
-        this.track(slot, "cancel", () => slot.core.cancel(slot.id));
-        return;
+        return this.cancel(slot);
       case "claim":
-        this.claim(slot, command.agent);
-        return;
+        return this.claim(slot, command.agent, command.named);
       case "abandon": {
-        const record = this.records.get(slot.id);
-        if (record?.state !== "queued") return;
-        record.state = "abandoned";
-        this.log(`upstream: #${slot.i} abandoned by the caller`);
-        try {
-          slot.core.upstreamEvent(slot.id, "abandoned", "caller hung up");
-        } catch (err) {
-          this.background(slot, slot.gen, err);
-        }
+        const copy = this.copies.find((c) => c.tag === slot.id && (this.touch(c)!.state === "queued" || c.state === "idle"));
+        if (!copy) return;
+        copy.state = "abandoned";
+        this.log(`upstream: #${slot.n} ${copy.upstreamId} abandoned by the caller`);
+        // Veto upstreams report it; the others are polled.
+        if (this.spec.canVeto) void this.rpc(slot, "upstreamEvent", [slot.id, "abandoned", "caller hung up"], { hung: () => false }).catch(() => {});
         return;
       }
       case "alarm": {
-        // The runtime invokes alarm() only for an alarm that was set: either the stored one is due
-        // (it fires now, before the clock would get to it), or the last firing is delivered once
-        // more (at-least-once), possibly while the first run is still going.
         const due = slot.storage.alarmAt !== undefined && slot.storage.alarmAt <= this.now;
         if (due) {
           slot.storage.alarmAt = undefined;
@@ -499,83 +879,169 @@ export class World {
         }
         return;
       }
-      case "restart":
-        this.counters.restarts += 1;
-        if (slot.storage.record?.state === "dispatching") this.counters.restartsWhileDispatching += 1;
-        if (slot.storage.record?.state === "cancelling" || slot.storage.record?.upstream.cleanup === "pending") this.counters.restartsWhileCancelling += 1;
-        if (command.hang) slot.hungGens.add(slot.gen);
-        slot.gen += 1;
-        // An alarm handler cut short by the reset counts as failed: the runtime retries it.
-        for (const a of slot.alarmsRunning) a.done = true;
-        if (slot.alarmsRunning.length > 0) this.retryAlarm(slot, "alarm handler interrupted by the restart");
-        slot.alarmsRunning = [];
-        slot.core = new InteractionCore(this.host(slot, slot.gen));
-        this.log(`#${slot.i} restart (${command.hang ? "crash: old I/O hangs" : "old instance runs on, fenced"}) → g${slot.gen}`);
-        return;
     }
   }
 
-  private track(slot: Slot, op: "create" | "cancel", start: () => Promise<CreateOutcome | CancelOutcome>): void {
-    const entry: CallLog = { i: slot.i, gen: slot.gen, op, seq: ++this.seq, done: false, acked: false };
+  /** Diyalog's create: validated by the real normaliseCreate, then to the customer index. */
+  private create(c: number): void {
+    const raw = this.scenario.customers[c % this.scenario.customers.length]!;
+    const entry: CallLog = { op: "create", seq: ++this.seq, who: raw, done: false, acked: false };
+    if (raw.startsWith("X")) this.counters.lookalikeCustomerCreates += 1;
     this.calls.push(entry);
-    this.log(`#${slot.i} ${op} called g${slot.gen} (call ${entry.seq})`);
-    let run: Promise<CreateOutcome | CancelOutcome>;
+    let input;
     try {
-      run = start();
+      input = normaliseCreate({ customerId: raw, attachedData: { TRX: "Diyalog" } });
     } catch (err) {
-      run = Promise.reject(err);
+      this.counters.invalidCreates += 1;
+      entry.done = entry.acked = true;
+      entry.outcome = { kind: "invalid" };
+      this.log(`create (call ${entry.seq}) for ${JSON.stringify(raw)} refused: ${err instanceof Error ? err.message : String(err)}`);
+      return;
     }
-    run.then(
+    entry.who = input.customerId;
+    this.log(`create (call ${entry.seq}) for ${JSON.stringify(raw)}`);
+    this.indexRpc("create", (index) => index.create(input), { hung: () => false }).then(
       (outcome) => {
-        entry.done = true;
-        entry.outcome = outcome;
-        entry.acked = slot.gen === entry.gen;
-        this.log(`#${slot.i} ${op} (call ${entry.seq}) answered ${JSON.stringify(outcome)}${entry.acked ? "" : " — lost with its instance"}`);
+        entry.done = entry.acked = true;
+        entry.outcome = outcome as CallLog["outcome"];
+        this.log(`create (call ${entry.seq}) answered ${JSON.stringify(outcome).replace(/"interactionId":"([^"]+)"/, (_m, id: string) => `"interactionId":"${this.label(id)}"`)}`);
+        this.checkCreateAnswer(entry);
       },
       (err: unknown) => {
         entry.done = true;
-        this.log(`#${slot.i} ${op} (call ${entry.seq}) threw ${err instanceof Error ? err.name : String(err)}`);
-        this.background(slot, entry.gen, err);
+        this.log(`create (call ${entry.seq}) failed: ${err instanceof Error ? err.name : String(err)}`);
+      },
+    );
+  }
+
+  private cancel(slot: Slot): void {
+    if (slot.storage.record?.state === "dispatching") this.counters.cancelsWhileDispatching += 1;
+    const entry: CallLog = { op: "cancel", seq: ++this.seq, who: slot.id, done: false, acked: false };
+    this.calls.push(entry);
+    this.log(`#${slot.n} cancel (call ${entry.seq})`);
+    this.rpc(slot, "cancel", [slot.id], { hung: () => false }).then(
+      (outcome) => {
+        entry.done = entry.acked = true;
+        entry.outcome = outcome as CallLog["outcome"];
+        this.log(`#${slot.n} cancel (call ${entry.seq}) answered ${JSON.stringify(outcome)}`);
+        if (this.cancelSucceeded(slot.id)) {
+          for (const a of this.assignments) if (a.id === slot.id) this.violations.push(`(b) #${slot.n}: cancel (call ${entry.seq}) answered ${entry.outcome?.kind} although agent ${a.agent} got the call`);
+        }
+      },
+      (err: unknown) => {
+        entry.done = true;
+        this.log(`#${slot.n} cancel (call ${entry.seq}) failed: ${err instanceof Error ? err.name : String(err)}`);
       },
     );
   }
 
   /**
-   * An agent is about to take the call. With a veto the upstream asks the proxy and gives the call
-   * only on proceed:true (a refused call stays queued, like a re-queued task, and may be claimed
-   * again); without one it simply gives it.
+   * An agent is about to take the call. Veto upstreams ask the proxy (the claim hook or Twilio's
+   * assignment callback, named or anonymous) and give the call only on proceed:true; they may ask
+   * again for a call already given (an offer that timed out upstream). Others simply give it.
    */
-  private claim(slot: Slot, agent: string): void {
-    const record = this.records.get(slot.id);
-    if (record?.state !== "queued") return;
+  private claim(slot: Slot, agent: string, named: boolean): void {
+    const veto = this.spec.canVeto;
+    const copy = this.copies.find((c) => c.tag === slot.id && this.touch(c)!.state === "queued") ?? (veto ? this.copies.find((c) => c.tag === slot.id && c.state === "assigned" && c.agent !== agent) : undefined);
+    if (!copy) return;
     this.counters.claims += 1;
-    let proceed = true;
-    if (this.scenario.canVeto) {
-      try {
-        const answer = slot.core.claim(slot.id, agent);
-        proceed = answer.proceed;
-        this.log(`upstream: #${slot.i} claim by ${agent} → ${JSON.stringify(answer)}`);
-      } catch (err) {
-        proceed = false;
-        this.background(slot, slot.gen, err);
-      }
-    } else {
-      this.log(`upstream: #${slot.i} ${agent} takes the call (no veto)`);
-    }
-    if (!proceed) {
-      this.counters.claimsRefused += 1;
-      if (this.cancelSucceeded(slot)) this.counters.claimsRefusedAfterCancelAck += 1;
+    if (!veto) {
+      this.log(`upstream: ACD gives ${copy.upstreamId} (#${slot.n}) to ${agent}`);
+      this.give(slot, copy, agent);
       return;
     }
-    record.state = "assigned";
-    record.agent = agent;
-    this.assignments.push({ i: slot.i, agent, seq: ++this.seq });
+    const agentId = named || this.scenario.model === "twilio" ? agent : undefined;
+    this.log(`upstream: claim ${copy.upstreamId} (#${slot.n}) for ${agent}${agentId ? "" : " (no agentId)"}`);
+    this.rpc(slot, "claim", agentId === undefined ? [slot.id] : [slot.id, agentId], { hung: () => false }).then(
+      (answer) => {
+        const a = answer as { proceed: boolean; reason?: string };
+        this.log(`upstream: claim ${copy.upstreamId} for ${agent} → ${JSON.stringify(a)}`);
+        if (a.proceed) {
+          if (copy.state === "queued" || copy.state === "assigned") this.give(slot, copy, agent);
+          return;
+        }
+        this.refused(slot, copy, a.reason);
+      },
+      () => {
+        this.log(`upstream: claim ${copy.upstreamId} for ${agent} failed (no answer): not given`);
+      },
+    );
   }
 
-  /** Lets everything run: scheduled tasks, then time jumps to the next timer or alarm. */
+  private refused(slot: Slot, copy: Copy, reason: string | undefined): void {
+    this.counters.claimsRefused += 1;
+    if (this.cancelSucceeded(slot.id)) this.counters.claimsRefusedAfterCancelAck += 1;
+    copy.vetoed = true;
+    if (this.spec.withdrawOnRefusal && reason !== undefined && WITHDRAW.has(reason) && copy.state === "queued") {
+      copy.state = "cancelled";
+      this.log(`upstream: Task ${copy.upstreamId} cancelled by the assignment callback`);
+    }
+  }
+
+  private give(slot: Slot, copy: Copy, agent: string): void {
+    copy.state = "assigned";
+    copy.agent = agent;
+    this.assignments.push({ id: slot.id, agent, seq: ++this.seq, copy: copy.upstreamId });
+    this.log(`upstream: ${agent} has ${copy.upstreamId} (#${slot.n})`);
+    if (this.cancelSucceeded(slot.id)) this.violations.push(`(b) #${slot.n}: agent ${agent} got ${copy.upstreamId} after a cancel was answered success`);
+    const others = new Set(this.assignments.filter((a) => a.id === slot.id).map((a) => a.agent));
+    if (others.size > 1) this.violations.push(`(g) #${slot.n}: given to ${others.size} different agents (${[...others].join(", ")})`);
+  }
+
+  // ---- checks ------------------------------------------------------------------------------
+
+  cancelSucceeded(id: string): boolean {
+    return this.calls.some((c) => c.op === "cancel" && c.who === id && c.acked && (c.outcome?.kind === "done" || c.outcome?.kind === "cancelling"));
+  }
+
+  /** (c) an interaction answered to a customer belongs to that customer, and to no other. */
+  private checkCreateAnswer(entry: CallLog): void {
+    const id = entry.outcome?.interactionId;
+    if (id === undefined) return;
+    const slot = this.byId.get(id);
+    const owner = slot?.storage.record?.customerId;
+    if (owner !== undefined && owner !== entry.who) this.violations.push(`(c) create (call ${entry.seq}) for ${JSON.stringify(entry.who)} answered ${this.label(id)}, which belongs to ${JSON.stringify(owner)}`);
+    for (const c of this.calls) {
+      if (c.op === "create" && c.acked && c.outcome?.interactionId === id && c.who !== entry.who) {
+        this.violations.push(`(c) customers ${JSON.stringify(c.who)} and ${JSON.stringify(entry.who)} were both answered ${this.label(id)}`);
+        break;
+      }
+    }
+    if (entry.outcome?.kind === "created" && (entry.outcome.state === "received" || entry.outcome.state === "dispatching")) {
+      this.violations.push(`(f) create (call ${entry.seq}) answered created while still ${entry.outcome.state}`);
+    }
+  }
+
+  /**
+   * (e) one active call per customer: when the upstream makes a copy for a customer, no other
+   * interaction of that customer still has a copy that can reach an agent. With a veto a copy whose
+   * interaction is no longer active cannot (the claim is refused); without one, any waiting copy can.
+   */
+  private checkOneActive(copy: Copy): void {
+    if (this.spec.canVeto) {
+      // A copy made while resolving a closed interaction's id is refused to every agent.
+      const state = this.byId.get(copy.tag)?.storage.record?.state;
+      if (state === undefined || !ACTIVE.has(state)) return;
+    }
+    for (const other of this.copies) {
+      if (other.tag === copy.tag || other.customerId !== copy.customerId) continue;
+      if (this.touch(other)!.state !== "queued" && other.state !== "idle") continue;
+      if (this.spec.canVeto) {
+        const state = this.byId.get(other.tag)?.storage.record?.state;
+        if (other.vetoed || state === undefined || !ACTIVE.has(state)) continue;
+      }
+      this.violations.push(`(e) customer ${JSON.stringify(copy.customerId)}: ${this.label(copy.tag)} dispatched while ${this.label(other.tag)} still waits upstream (${other.upstreamId})`);
+    }
+  }
+
+  /** Lets everything run: scheduled tasks one by one, then time jumps to the next timer or alarm. */
   async settle(maxRounds: number): Promise<boolean> {
     for (let round = 0; round < maxRounds; round++) {
-      await this.s.waitIdle();
+      while (this.s.count() > 0) {
+        await this.s.waitOne();
+        await flush();
+      }
+      await flush();
       if (this.s.count() > 0) continue;
       const next = this.nextEventAt();
       if (next === undefined) return true;
@@ -584,63 +1050,68 @@ export class World {
     return false;
   }
 
-  private cancelSucceeded(slot: Slot): boolean {
-    return this.calls.some((c) => c.i === slot.i && c.op === "cancel" && c.acked && (c.outcome?.kind === "done" || c.outcome?.kind === "cancelling"));
+  /**
+   * After settling: every copy still waiting upstream is offered to an agent, as the ACD would
+   * eventually do (veto upstreams ask the live proxy first). Then the guarantee is checked again.
+   */
+  async drain(): Promise<void> {
+    for (const copy of this.copies) {
+      if (this.touch(copy)!.state !== "queued" && copy.state !== "idle") continue;
+      if (copy.state === "idle") copy.state = "queued";
+      const slot = this.byId.get(copy.tag)!;
+      this.claim(slot, "late-agent", true);
+      while (this.s.count() > 0) {
+        await this.s.waitOne();
+        await flush();
+      }
+    }
   }
 
-  // ---- properties ----------------------------------------------------------------------------
-
-  /** The guarantee: no agent after a successful cancel; one upstream record per id; a failed create never reaches an agent. */
   guaranteeViolations(): string[] {
-    const out: string[] = [];
+    const out = [...this.violations];
     for (const slot of this.slots) {
-      const assigned = this.assignments.filter((a) => a.i === slot.i);
-      const cancelSuccess = this.calls.filter(
-        (c) => c.i === slot.i && c.op === "cancel" && c.acked && (c.outcome?.kind === "done" || c.outcome?.kind === "cancelling"),
-      );
-      if (cancelSuccess.length > 0 && assigned.length > 0) {
-        const c = cancelSuccess[0]!;
-        out.push(
-          `(a) #${slot.i}: cancel (call ${c.seq}) answered success ${JSON.stringify(c.outcome)}, yet agent ${assigned[0]!.agent} got the call (step ${assigned[0]!.seq})`,
-        );
-      }
-      const creations = this.creations.get(slot.id) ?? 0;
-      if (creations > 1) out.push(`(b) #${slot.i}: ${creations} upstream records`);
-      if (this.scenario.canVeto) {
-        const failed = this.calls.find((c) => c.i === slot.i && c.op === "create" && c.acked && c.outcome?.kind === "failed");
-        if (failed && assigned.length > 0) out.push(`(d) #${slot.i}: create answered failed (call ${failed.seq}), yet agent ${assigned[0]!.agent} got the call`);
-      }
-      for (const c of this.calls) {
-        if (c.i === slot.i && c.op === "create" && c.acked && c.outcome?.kind === "created" && (c.outcome.state === "received" || c.outcome.state === "dispatching")) {
-          out.push(`(e) #${slot.i}: create (call ${c.seq}) answered created while still ${c.outcome.state}`);
+      if (!this.cancelSucceeded(slot.id)) continue;
+      for (const copy of this.copies) {
+        if (copy.tag !== slot.id) continue;
+        if (copy.state === "queued" || copy.state === "idle") {
+          if (!this.spec.canVeto) out.push(`(b) #${slot.n}: cancel answered success but ${copy.upstreamId} still waits upstream for an agent`);
         }
       }
     }
-    for (const e of this.keyErrors) out.push(`(b) ${e}`);
     for (const e of this.errors) out.push(`(x) unexpected error: ${e}`);
-    return out;
+    return [...new Set(out)];
   }
 
-  /** Liveness once quiescent: every interaction closed, nothing left queued upstream, data purged. */
+  /** Liveness once quiescent. */
   livenessViolations(quiescent: boolean): string[] {
     const out: string[] = [];
     if (!quiescent) out.push("(q) not quiescent: timers or alarms keep firing");
     for (const slot of this.slots) {
       const final = slot.stored[slot.stored.length - 1];
-      const ackedCreate = this.calls.find((c) => c.i === slot.i && c.op === "create" && c.acked && c.outcome?.kind === "created");
-      if (final !== undefined && !TERMINAL.has(final)) {
-        out.push(`(c) #${slot.i}: ends ${final}, not terminal${ackedCreate ? " (its create was answered created)" : ""}; alarm ${slot.storage.alarmAt ?? "none"}`);
+      if (final !== undefined && !TERMINAL.has(final)) out.push(`(l) #${slot.n}: ends ${final}, not terminal; alarm ${slot.storage.alarmAt ?? "none"}`);
+      if (final !== undefined && !slot.purged) out.push(`(l) #${slot.n}: ends ${final} but its data is never purged`);
+      for (const copy of this.copies) {
+        if (copy.tag === slot.id && (this.touch(copy)!.state === "queued" || copy.state === "idle") && !copy.vetoed) {
+          out.push(`(l) #${slot.n}: ${copy.upstreamId} left waiting upstream while the proxy ends ${final ?? "never stored"}`);
+        }
       }
-      if (final !== undefined && !slot.purged) out.push(`(c) #${slot.i}: ends ${final} but its data is never purged`);
-      const record = this.records.get(slot.id);
-      if (record?.state === "queued") out.push(`(c) #${slot.i}: left queued upstream while the proxy ends ${final ?? "never stored"}`);
-      if (record?.state === "assigned" && this.scenario.canVeto && final !== "assigned") {
-        out.push(`(c) #${slot.i}: assigned upstream but the proxy ends ${final}`);
-      }
-      for (const c of this.calls) {
-        if (c.i === slot.i && c.gen === slot.gen && !slot.hungGens.has(c.gen) && !c.done) out.push(`(c) #${slot.i}: ${c.op} (call ${c.seq}) never answered`);
-      }
+    }
+    // (d) no index entry outlives its interaction.
+    for (const [key, id] of this.index.kv) {
+      const slot = this.byId.get(String(id));
+      if (!slot || slot.purged || slot.storage.record === undefined) out.push(`(d) index entry ${key.slice(0, 18)}… → ${this.label(String(id))} outlives its interaction (${slot ? (slot.purged ? "purged" : "never stored") : "never created"})`);
+    }
+    // (f) no acknowledged create lost.
+    for (const c of this.calls) {
+      if (c.op !== "create" || !c.acked || c.outcome?.kind !== "created") continue;
+      const slot = this.byId.get(c.outcome.interactionId!);
+      if (!slot || slot.stored.length === 0) out.push(`(f) create (call ${c.seq}) answered created ${c.outcome.interactionId} but nothing was ever stored`);
     }
     return out;
   }
+}
+
+/** Lets chains of already-resolved promises run (the index's digest takes a few microtasks). */
+async function flush(): Promise<void> {
+  for (let k = 0; k < 12; k++) await Promise.resolve();
 }

@@ -157,6 +157,11 @@ function checkStep(
     if (out.claim!.proceed) {
       check(after.state === "assigned", `claim granted but not assigned: ${where}`);
       check((["dispatching", "queued", "assigned"] as State[]).includes(before.state), `claim granted from ${before.state}: ${where}`);
+      // A claim on a call an agent already has is granted again only to that same, named agent:
+      // two claims that name no agent may come from two agents (design §2).
+      if (before.state === "assigned") {
+        check(event.agentId !== undefined && event.agentId === before.upstream.agentId, `repeat claim granted to another (or an unnamed) agent: ${where}`);
+      }
     } else {
       check(after === before, `refused claim changed the record: ${where}`);
       check(out.claim!.reason === before.state, `refusal reason: ${where}`);
