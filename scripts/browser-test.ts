@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { BrowserMissing, ensureChromium } from "./lib/chromium";
 import { startWorker, type DevWorker } from "./lib/processes";
 
 /**
@@ -13,7 +14,6 @@ import { startWorker, type DevWorker } from "./lib/processes";
  * 127.0.0.1.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const KEY = "browser-test-key";
 const ASSIGN_DELAY_MS = 3000;
 const WAIT_MS = 20_000;
@@ -132,9 +132,7 @@ async function steps(worker: DevWorker, page: Page): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (as .ci/run does)`);
-  }
+  const executablePath = ensureChromium();
   const profile = mkdtempSync(join(tmpdir(), "console-chromium-"));
   let worker: DevWorker | undefined;
   let context: BrowserContext | undefined;
@@ -154,7 +152,7 @@ async function main(): Promise<void> {
       SIM_HANDLE_MS: "120000",
     });
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
       args: [
         "--headless",
@@ -178,6 +176,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof BrowserMissing) {
+    console.error(`browser test: ${err.message}`);
+    process.exit(1);
+  }
   console.error(`browser test failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
