@@ -83,12 +83,16 @@ function onPath(command: string, env: NodeJS.ProcessEnv = process.env): string |
   return undefined;
 }
 
+/** Runs a command quietly; its output is shown only when it fails. */
 function run(args: string[], log: (line: string) => void): boolean {
   log(`$ ${args.join(" ")}`);
   const result = spawnSync(args[0]!, args.slice(1), {
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
   });
+  if (result.status !== 0) log(`${result.stdout ?? ""}${result.stderr ?? ""}`.trim().split("\n").slice(-20).join("\n"));
   return result.status === 0;
 }
 
@@ -106,6 +110,9 @@ export function ensureChromium(log: (line: string) => void = (line) => console.l
   const installed =
     run(["apt-get", ...lock, "update", "-qq"], log) && run(["apt-get", ...lock, "install", "-y", "-qq", "--no-install-recommends", "chromium"], log);
   const after = findChromium();
-  if (installed && after) return after;
+  if (installed && after) {
+    log(`browser test: installed ${after}`);
+    return after;
+  }
   throw new BrowserMissing(`installing Debian's chromium package failed; ${MISSING_BROWSER}`);
 }

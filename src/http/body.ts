@@ -17,9 +17,9 @@ function isOversized(request: Request, limit = MAX_BODY_BYTES): boolean {
 
 /** Reads a stream to its end (or `limit` bytes, then cancels it) and drops what it reads. */
 async function drain(body: ReadableStream<Uint8Array>, limit: number): Promise<void> {
-  const reader = body.getReader();
   let read = 0;
   try {
+    const reader = body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
@@ -47,9 +47,11 @@ async function drain(body: ReadableStream<Uint8Array>, limit: number): Promise<v
  */
 export async function discardBody(request: Request, response: Response): Promise<Response> {
   const body = request.body;
-  // A streamed body of unknown size may be as large as any: it is treated as oversized.
-  const unknownSize = request.headers.get("content-length") === null;
-  if (!body || body.locked || response.body === null || !(unknownSize || isOversized(request))) return response;
+  if (!body || body.locked || response.body === null) return response;
+  // Refused while streaming (readJson stopped at the limit), or never read: declared over the
+  // limit, or streamed without a declared length (it may be as large as any).
+  const unread = !request.bodyUsed && (request.headers.get("content-length") === null || isOversized(request));
+  if (!oversized.has(request) && !unread) return response;
   const bytes = new Uint8Array(await response.arrayBuffer());
   const { readable, writable } = new FixedLengthStream(bytes.byteLength);
   const writer = writable.getWriter();
