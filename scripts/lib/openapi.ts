@@ -343,6 +343,17 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
+      "/console.svg": {
+        get: {
+          operationId: "consoleIcon",
+          summary: "The console's icon",
+          tags: ["Operations"],
+          responses: {
+            "200": { description: "SVG.", content: { "image/svg+xml": { schema: { type: "string" } } } },
+            ...WRONG_METHOD,
+          },
+        },
+      },
       "/v1/upstream/interactions/{interactionId}/claim": {
         post: {
           operationId: "claimInteraction",
