@@ -369,10 +369,15 @@ function renderSimulator(snapshot) {
 }
 
 async function refreshSimulator() {
-  $("sim-card").hidden = !simulatorOn;
-  if (!session.key || !simulatorOn) return;
+  if (!session.key || !simulatorOn) {
+    $("sim-card").hidden = true;
+    return;
+  }
   const answer = await api("GET", "/v1/simulator");
-  if (answer.status === 200 && answer.body && answer.body.success) renderSimulator(answer.body.result);
+  if (answer.status === 200 && answer.body && answer.body.success && simulatorOn) {
+    renderSimulator(answer.body.result);
+    $("sim-card").hidden = false; // shown once it has something to show
+  }
 }
 
 // ---- the loop -------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ async function normalFlows(page: Page, worker: DevWorker, label: string, options
   await page.waitForSelector("#app:not([hidden])", { timeout: WAIT_MS });
   const storage = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: localStorage.length, url: location.href }));
   check(`${label}: the key is in sessionStorage, not in the URL or localStorage`, storage.session.includes(KEY) && storage.local === 0 && !storage.url.includes(KEY));
-  await page.waitForSelector("#sim-card:not([hidden])", { timeout: WAIT_MS });
+  await page.waitForSelector("#sim-card:not([hidden]) #agents li", { timeout: WAIT_MS });
   check(`${label}: the simulator's agents are shown`, (await page.locator("#agents li").count()) === 1);
 
   // A call reaches the queue, and the simulator shows it waiting; then it is cancelled in time.
