@@ -4,6 +4,7 @@
 "use strict";
 
 const STORE = { key: "diyalog-console.key", base: "diyalog-console.base", calls: "diyalog-console.calls" };
+const PREFIX_HINT = "Nothing answers at this path prefix: enter the DIYALOG_BASE_PATH prefix exactly (or leave it empty when none is set).";
 const POLL_MS = 1000;
 const TERMINAL = new Set(["assigned", "cancelled", "failed", "expired"]);
 const STATE_LABELS = {
@@ -58,7 +59,7 @@ const session = {
 };
 
 let current = null; // interactionId being followed
-let simulatorOn = false;
+let simulatorOn = false; // the key may see the simulator (GET /v1/session says so)
 const lastStates = new Map();
 
 /** Calls the API with the stored key; answers {status, body} (body null when not JSON). */
@@ -117,7 +118,6 @@ async function loadHealth() {
     if (body.success) {
       pill.textContent = `${body.result.upstream} · ok`;
       pill.className = "pill pill-ok";
-      $("real-upstream").hidden = body.result.upstream === "simulator";
     } else {
       pill.textContent = body.errorCode || "unhealthy";
       pill.className = "pill pill-bad";
@@ -133,6 +133,9 @@ async function loadHealth() {
 
 function showLogin(message) {
   session.signOut();
+  current = null;
+  simulatorOn = false;
+  $("sim-card").hidden = true;
   $("login-card").hidden = false;
   $("app").hidden = true;
   $("logout").hidden = true;
@@ -154,19 +157,39 @@ function showApp() {
   if (!current && calls.length > 0) follow(calls[0].id);
 }
 
+/**
+ * Checks the stored key with GET /v1/session (the route meant for it): 200 → the app, with the
+ * upstream and what the key may do; 401 → refused; 404 → nothing at this path prefix.
+ */
+async function checkSession() {
+  const answer = await api("GET", "/v1/session");
+  if (answer.status === 200 && answer.body && answer.body.success) {
+    const info = answer.body.result;
+    simulatorOn = info.permissions.includes("simulator");
+    $("real-upstream").hidden = info.upstream === "simulator";
+    showApp();
+    refresh();
+  } else if (answer.status === 404) {
+    showLogin(PREFIX_HINT);
+  } else if (answer.status !== 401) {
+    showLogin(`Could not check the key: ${failureText(answer)}`);
+  }
+}
+
 async function signIn(event) {
   event.preventDefault();
   const key = $("api-key").value.trim();
   const base = $("base-path").value.trim().replace(/\/+$/, "");
   if (!key) return;
+  if (base && !/^(\/[A-Za-z0-9._~-]+)+$/.test(base)) {
+    showLogin("The path prefix looks like /segment/segment (letters, digits and . _ ~ -).");
+    return;
+  }
   session.signIn(key, base);
-  // Any well-formed id that does not exist: 404 means the key was accepted, 401 that it was not.
-  const probe = await api("GET", "/v1/interactions/00000000-0000-4000-8000-000000000000");
-  if (probe.status === 404) {
-    showApp();
-    refresh();
-  } else if (probe.status !== 401) {
-    showLogin(`Could not check the key: ${failureText(probe)}`);
+  try {
+    await checkSession();
+  } catch (err) {
+    showLogin(`Could not reach the proxy: ${err.message}`);
   }
 }
 
@@ -346,11 +369,15 @@ function renderSimulator(snapshot) {
 }
 
 async function refreshSimulator() {
-  if (!session.key) return;
+  if (!session.key || !simulatorOn) {
+    $("sim-card").hidden = true;
+    return;
+  }
   const answer = await api("GET", "/v1/simulator");
-  simulatorOn = answer.status === 200;
-  $("sim-card").hidden = !simulatorOn;
-  if (simulatorOn) renderSimulator(answer.body.result);
+  if (answer.status === 200 && answer.body && answer.body.success && simulatorOn) {
+    renderSimulator(answer.body.result);
+    $("sim-card").hidden = false; // shown once it has something to show
+  }
 }
 
 // ---- the loop -------------------------------------------------------------------------------
@@ -375,7 +402,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("cancel-call").addEventListener("click", cancelCall);
   $("logout").addEventListener("click", () => showLogin(""));
   loadHealth();
-  if (session.key) showApp();
+  // A reload keeps the tab's key: it is checked again before anything else is asked.
+  if (session.key) checkSession().catch(() => showLogin("Could not reach the proxy."));
   else showLogin("");
   loop();
 });

@@ -37,8 +37,6 @@ export function createApp(basePath = ""): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => {
-    // Nothing more of an upload is needed once the answer is an error.
-    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
     if (err instanceof ApiError) return errorResponse(err);
     // The error's name only: messages can carry request data.
     log("error", "unhandled error", { requestId: c.get("requestId"), error: err.name, route: c.req.routePath });
@@ -53,8 +51,8 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     const requestId = offered && REQUEST_ID.test(offered) ? offered : crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
-    // A body no route read is not needed: cancelling it releases the answer before the upload ends.
-    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
+    // The rest of an oversized body is dropped while the answer goes out; a small unread one is left alone.
+    c.res = await discardBody(c.req.raw, c.res);
     applySecurityHeaders(c.res.headers);
     c.res.headers.set("x-request-id", requestId);
     log(c.res.status >= 500 ? "error" : "info", "request", {
@@ -67,8 +65,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     });
   });
 
-  app.notFound((c) => {
-    if (!c.req.raw.bodyUsed) discardBody(c.req.raw);
+  app.notFound(() => {
     return failure(404, "not_found", "no such route");
   });
 

@@ -4,6 +4,7 @@ import { MAX_BODY_BYTES } from "../../src/http/body";
 import { ERROR_CODES, type ErrorCode } from "../../src/http/envelope";
 import { TRANSITIONS } from "../../src/interactions/machine";
 import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { SESSION_PERMISSIONS } from "../../src/diyalog/routes";
 
 /**
  * The OpenAPI 3.1 document of the worker (`GET /openapi.json`), built from the zod schemas the
@@ -196,6 +197,13 @@ const SimulatorSnapshot = z.object({
   queue: z.array(z.object({ interactionId: z.string(), waitingMs: z.number() })),
 });
 
+/** `GET /v1/session`: the key's view of the proxy (the console signs in with it). */
+const Session = z.object({
+  upstream: z.string(),
+  auth: z.enum(["api_key", "unauthenticated"]),
+  permissions: z.array(z.enum(SESSION_PERMISSIONS)),
+});
+
 const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
@@ -243,6 +251,21 @@ export function buildOpenApiDocument(): Json {
           },
         },
         delete: cancelOperation("cancelInteractionV1", "Cancel an interaction"),
+      },
+      "/v1/session": {
+        get: {
+          operationId: "getSession",
+          summary:
+            "Checks the key: which upstream the proxy feeds and what the key may do (create, cancel, read; simulator when UPSTREAM=simulator)",
+          tags: ["Diyalog"],
+          security: [{ bearer: [] }, { apiKey: [] }],
+          responses: {
+            "200": envelopeResponse("The key is accepted.", successOf(ref("Session"))),
+            ...KEYED,
+            "503": failureResponse(KEYED_503),
+            ...WRONG_METHOD,
+          },
+        },
       },
       "/v1/simulator": {
         get: {
@@ -316,6 +339,17 @@ export function buildOpenApiDocument(): Json {
           tags: ["Operations"],
           responses: {
             "200": { description: "CSS.", content: { "text/css": { schema: { type: "string" } } } },
+            ...WRONG_METHOD,
+          },
+        },
+      },
+      "/console.svg": {
+        get: {
+          operationId: "consoleIcon",
+          summary: "The console's icon",
+          tags: ["Operations"],
+          responses: {
+            "200": { description: "SVG.", content: { "image/svg+xml": { schema: { type: "string" } } } },
             ...WRONG_METHOD,
           },
         },
@@ -439,6 +473,7 @@ export function buildOpenApiDocument(): Json {
         CreateInteractionRequest: describeCreateRequest(jsonSchema(CreateInteractionBody)),
         Interaction: jsonSchema(InteractionView, "output"),
         SimulatorSnapshot: jsonSchema(SimulatorSnapshot, "output"),
+        Session: jsonSchema(Session, "output"),
         Health: jsonSchema(Health, "output"),
         ClaimRequest: jsonSchema(ClaimBody),
         EventRequest: jsonSchema(EventBody),

@@ -117,6 +117,19 @@ async function getHandler(c: Context<AppEnv>) {
   return success(interactionView(ix));
 }
 
+/** What a key may do, as `GET /v1/session` lists it: the Diyalog routes, and the simulator's view when it runs. */
+export const SESSION_PERMISSIONS = ["create", "cancel", "read", "simulator"] as const;
+
+/**
+ * `GET /v1/session`: the key is accepted (else 401, like every Diyalog route), which upstream the
+ * proxy feeds, and what the key may do. The console signs in with it.
+ */
+async function sessionHandler(c: Context<AppEnv>) {
+  const config = c.get("config");
+  const permissions = SESSION_PERMISSIONS.filter((p) => p !== "simulator" || config.upstream === "simulator");
+  return success({ upstream: config.upstream, auth: config.apiKeys.length > 0 ? "api_key" : "unauthenticated", permissions });
+}
+
 /** The route exists only with the embedded simulator. */
 const simulatorOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.get("config").upstream !== "simulator") throw new ApiError(404, "not_found", "no such route");
@@ -142,13 +155,15 @@ export function diyalogStoredRoutes(): Hono<AppEnv> {
   return routes;
 }
 
-/** The other Diyalog routes (creates, the simulator's view), mounted after `diyalogStoredRoutes`. */
+/** The other Diyalog routes (creates, the key's session, the simulator's view), mounted after `diyalogStoredRoutes`. */
 export function diyalogRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.post("/CreateInteraction", requireKey, createHandler);
   routes.all("/CreateInteraction", methodNotAllowed("POST"));
   routes.post("/v1/interactions", requireKey, createHandler);
   routes.all("/v1/interactions", methodNotAllowed("POST"));
+  routes.get("/v1/session", requireKey, sessionHandler);
+  routes.all("/v1/session", methodNotAllowed("GET, HEAD"));
   routes.get("/v1/simulator", simulatorOnly, requireKey, simulatorHandler);
   routes.all("/v1/simulator", simulatorOnly, methodNotAllowed("GET, HEAD"));
   return routes;

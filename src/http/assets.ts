@@ -11,7 +11,7 @@ import { methodNotAllowed } from "./envelope";
  */
 
 /** The fixed paths of the static files. */
-export const ASSET_PATHS = ["/openapi.json", "/console", "/console.js", "/console.css"] as const;
+export const ASSET_PATHS = ["/openapi.json", "/console", "/console.js", "/console.css", "/console.svg"] as const;
 
 /**
  * Their headers (the console's CSP `default-src 'self'`, CORS for the document) come from

@@ -50,13 +50,21 @@ describe("the console's files", () => {
     expect(js).not.toMatch(/innerHTML/);
   });
 
+  it("GET /console.svg is the page's icon (a missing icon would be a 404 in every visitor's devtools)", async () => {
+    const res = await exports.default.fetch(`${BASE}/console.svg`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type") ?? "").toMatch(/^image\/svg\+xml/);
+    const html = await (await exports.default.fetch(`${BASE}/console`)).text();
+    expect(html).toContain('<link rel="icon" href="/console.svg" type="image/svg+xml">');
+  });
+
   it("HEAD /console answers without a body", async () => {
     const res = await exports.default.fetch(`${BASE}/console`, { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("");
   });
 
-  it.each(["/console", "/console.js", "/console.css", "/openapi.json"])("POST, PUT, PATCH %s → 405 with Allow", async (path) => {
+  it.each(["/console", "/console.js", "/console.css", "/console.svg", "/openapi.json"])("POST, PUT, PATCH %s → 405 with Allow", async (path) => {
     for (const method of ["POST", "PUT", "PATCH"]) {
       const answer = await call(path, { method });
       expectFailure(answer, 405, "method_not_allowed");

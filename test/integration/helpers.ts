@@ -114,7 +114,7 @@ export function authHeaders(extra: Record<string, string> = {}, key = KEY): Reco
  * Gives a request its own client address unless it has one: failed authentications are rate
  * limited per address (tests of that limit set the header themselves).
  */
-function fromOwnAddress(init: RequestInit): RequestInit {
+export function fromOwnAddress(init: RequestInit): RequestInit {
   const headers = new Headers(init.headers);
   if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `198.51.100.${Math.floor(Math.random() * 254) + 1}`);
   return { ...init, headers };

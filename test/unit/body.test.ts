@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, readJson, requireJson } from "../../src/http/body";
+import { discardBody, DRAIN_LIMIT_BYTES, MAX_BODY_BYTES, readJson, requireJson } from "../../src/http/body";
 import { ApiError } from "../../src/http/envelope";
 
 const URL_ = "https://proxy.example.com/CreateInteraction";
@@ -100,7 +100,7 @@ describe("readJson: size limit", () => {
     expect(err.message).toBe("request body must be at most 32768 bytes");
   });
 
-  it("refuses a declared Content-Length over the limit before reading, and cancels the upload", async () => {
+  it("refuses a declared Content-Length over the limit before reading (the rest is left for discardBody)", async () => {
     const { stream, state } = endlessStream();
     const request = post(stream, { "content-length": "40000" });
     expect(request.headers.get("content-length")).toBe("40000");
@@ -108,7 +108,7 @@ describe("readJson: size limit", () => {
     expect(err.status).toBe(413);
     expect(err.code).toBe("payload_too_large");
     await settle();
-    expect(state.cancelled).toBe(true);
+    expect(state.cancelled).toBe(false);
     // nothing anywhere near the declared size was pulled from the upload
     expect(state.pulled * 4096).toBeLessThan(40_000);
   });
@@ -131,7 +131,7 @@ describe("readJson: size limit", () => {
     expect(state.pulled).toBeLessThan(6);
   });
 
-  it("refuses an endless upload as soon as it passes the limit, and cancels it", async () => {
+  it("refuses an endless upload as soon as it passes the limit, reading no further", async () => {
     const { stream, state } = endlessStream(1000);
     const request = post(stream);
     expect(request.headers.get("content-length")).toBeNull();
@@ -139,7 +139,7 @@ describe("readJson: size limit", () => {
     expect(err.status).toBe(413);
     expect(err.code).toBe("payload_too_large");
     await settle();
-    expect(state.cancelled).toBe(true);
+    expect(state.cancelled).toBe(false);
     expect(state.pulled).toBeLessThan(100);
   });
 
@@ -258,12 +258,74 @@ describe("requireJson", () => {
     expect(err.status).toBe(415);
   });
 
-  it("cancels the body it refuses", async () => {
+  it("leaves the body it refuses alone (the app decides what becomes of it)", async () => {
     const { stream, state } = endlessStream();
     const request = post(stream, { "content-type": "text/plain" });
     const err = thrown(() => requireJson(request));
     expect(err.status).toBe(415);
     await settle();
+    expect(state.cancelled).toBe(false);
+    expect(request.bodyUsed).toBe(false);
+  });
+});
+
+describe("discardBody: what becomes of a body the answer left unread (design §1)", () => {
+  const answer = () => new Response(JSON.stringify({ success: false, errorMessage: "no", errorCode: "unauthorized", result: null }), { status: 401 });
+
+  it("a small body with a declared length is left alone: not cancelled, not read, the answer untouched", async () => {
+    const { stream, state } = chunkedStream([encoder.encode('{"a":1}')]);
+    const request = post(stream, { "content-length": "7" });
+    const original = answer();
+    const result = await discardBody(request, original);
+    await settle();
+    expect(result).toBe(original);
+    expect(state.cancelled).toBe(false);
+    expect(state.pulled).toBeLessThanOrEqual(1); // the stream's own first pull, nothing read from it
+    expect(request.bodyUsed).toBe(false);
+  });
+
+  it("a declared body over the limit: the answer keeps its status and body, and the upload is read to its end, not cancelled", async () => {
+    const chunk = new Uint8Array(8192).fill(0x20);
+    const { stream, state } = chunkedStream(Array.from({ length: 10 }, () => chunk));
+    const request = post(stream, { "content-length": String(10 * 8192) });
+    const result = await discardBody(request, answer());
+    expect(result.status).toBe(401);
+    expect(JSON.parse(await result.text())).toMatchObject({ success: false, errorCode: "unauthorized" });
+    await settle();
+    expect(state.pulled).toBe(10);
+    expect(state.cancelled).toBe(false);
+  });
+
+  it("a body streamed past the limit: readJson stops at the limit, discardBody drops the rest", async () => {
+    const chunk = new Uint8Array(8192).fill(0x20);
+    const { stream, state } = chunkedStream(Array.from({ length: 20 }, () => chunk));
+    const request = post(stream, { "content-type": "application/json" });
+    const err = await rejection(readJson(request));
+    expect(err.status).toBe(413);
+    const pulledAtAnswer = state.pulled;
+    expect(pulledAtAnswer).toBeLessThan(6);
+    const result = await discardBody(request, answer());
+    await result.text();
+    await settle();
+    expect(state.pulled).toBe(20);
+    expect(state.cancelled).toBe(false);
+  });
+
+  it("an upload of unknown size that never ends is dropped up to the drain limit, then cancelled", async () => {
+    const { stream, state } = endlessStream(64 * 1024);
+    const request = post(stream);
+    expect(request.headers.get("content-length")).toBeNull();
+    const result = await discardBody(request, answer());
+    expect(result.status).toBe(401);
+    await result.text();
+    await settle();
     expect(state.cancelled).toBe(true);
+    expect(state.pulled * 64 * 1024).toBeGreaterThan(DRAIN_LIMIT_BYTES);
+    expect(state.pulled * 64 * 1024).toBeLessThan(DRAIN_LIMIT_BYTES + 4 * 64 * 1024);
+  });
+
+  it("a request without a body is answered as it is", async () => {
+    const original = answer();
+    expect(await discardBody(new Request(URL_), original)).toBe(original);
   });
 });
