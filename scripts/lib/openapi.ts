@@ -154,15 +154,15 @@ function describeCreateRequest(schema: Json): Json {
   };
   describe(
     "customerId",
-    `The customer (personal data: never logged, masked in reads). A string, or a non-negative safe integer turned into its decimal string; trimmed, 1-${LIMITS.customerIdLength} characters, no control characters.`,
+    `The customer (personal data: never logged, masked in reads). A string, or a non-negative safe integer turned into its decimal string; trimmed, 1-${LIMITS.customerIdLength} characters, well-formed Unicode (no lone surrogates), no control characters (U+0000-U+001F, U+007F-U+009F).`,
   );
   describe(
     "attachedData",
-    `Attributes for the agent: an array of objects merged in order (a later key wins) or one flat object; absent or null = {}. Numbers and booleans become strings, null values are dropped. After the merge at most ${LIMITS.attributes} keys, keys 1-${LIMITS.keyLength} characters, values at most ${LIMITS.valueLength} characters, no control characters except tab.`,
+    `Attributes for the agent: an array of objects merged in order (a later key wins) or one flat object; absent or null = {}. Numbers and booleans become strings, null values are dropped. After the merge at most ${LIMITS.attributes} keys, keys 1-${LIMITS.keyLength} characters, values at most ${LIMITS.valueLength} characters, well-formed Unicode (no lone surrogates), no control characters (U+0000-U+001F, U+007F-U+009F) except tab.`,
   );
   describe(
     "identityNumber",
-    `National id (personal data): forwarded upstream, never logged, masked in reads. At most ${LIMITS.identityNumberLength} characters; null = absent.`,
+    `National id (personal data): forwarded upstream, never logged, masked in reads. At most ${LIMITS.identityNumberLength} characters, well-formed Unicode, no control characters; null = absent.`,
   );
   return {
     ...schema,
@@ -239,7 +239,7 @@ export function buildOpenApiDocument(): Json {
       "/v1/interactions/{interactionId}": {
         get: {
           operationId: "getInteraction",
-          summary: "Read an interaction: state, upstream, attributes and timeline; personal data masked",
+          summary: "Read an interaction: state, upstream, attributes and timeline; customerId and identityNumber masked, attribute values shown",
           tags: ["Diyalog"],
           security: [{ bearer: [] }, { apiKey: [] }],
           parameters: [{ $ref: "#/components/parameters/InteractionId" }, { $ref: "#/components/parameters/RequestId" }],
