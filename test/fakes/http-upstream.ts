@@ -208,7 +208,7 @@ export class FakeUpstream {
 
   /**
    * Asks the proxy's claim hook; only a 200 `proceed:true` gives the call to the agent. A claim that
-   * got no answer (the proxy restarting) is asked again, as a real queue would, a few times.
+   * got no answer (the proxy restarting) is asked again, as a real queue would, for up to 30 s.
    */
   async claim(upstreamId: string, agentId: string): Promise<boolean> {
     const record = this.records.get(upstreamId);
@@ -216,7 +216,8 @@ export class FakeUpstream {
     const body = claimBody(record.interactionId, agentId);
     let response: Response | undefined;
     let answer: { result?: { proceed?: boolean } } = {};
-    for (let attempt = 0; attempt < 20 && response === undefined; attempt++) {
+    const giveUpAt = Date.now() + 30_000;
+    for (let attempt = 0; response === undefined && Date.now() < giveUpAt; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 500));
       try {
         const res = await fetch(`${this.agents.proxyUrl}/v1/upstream/interactions/${record.interactionId}/claim`, {
