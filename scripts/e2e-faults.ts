@@ -138,18 +138,22 @@ async function main(): Promise<number> {
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   }
 
-  /** Reads every id's state through the API (404 → "unknown"). */
-  async function states(ids: string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const queue = [...ids];
+  /**
+   * Reads the state of every id through the API (404 → "unknown", another failure → "http <status>"),
+   * spread over the keys so the reads stay far below the per-key limit; a terminal state is final, so
+   * it is read once.
+   */
+  const final = new Map<string, string>();
+  async function readStates(ids: string[]): Promise<void> {
+    const queue = ids.filter((id) => !TERMINAL.has(final.get(id) ?? ""));
+    let n = 0;
     const reader = async () => {
       for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
-        const res = await answered(null, `/v1/interactions/${id}`, { headers: { authorization: `Bearer ${KEYS[0]}` } });
-        out.set(id, res.status === 404 ? "unknown" : (res.body.result?.state ?? "?"));
+        const res = await answered(null, `/v1/interactions/${id}`, { headers: { authorization: `Bearer ${KEYS[n++ % KEYS.length]}` } });
+        final.set(id, res.status === 404 ? "unknown" : res.body.success ? (res.body.result?.state ?? "?") : `http ${res.status}`);
       }
     };
     await Promise.all(Array.from({ length: 8 }, reader));
-    return out;
   }
 
   const kills: { atMs: number; restartMs: number }[] = [];
@@ -176,11 +180,10 @@ async function main(): Promise<number> {
     // Let background cancels (alarm retries) and late agent claims settle, without faults.
     upstream.faults = {};
     const known = () => [...new Set([...created.keys(), ...[...upstream.records.values()].map((r) => r.interactionId)])];
-    let final = new Map<string, string>();
     const quiet = Date.now() + 30_000;
     for (;;) {
       await sleep(1500);
-      final = await states(known());
+      await readStates(known());
       const unsettled = [...final.values()].some((s) => !TERMINAL.has(s) && s !== "unknown");
       const queuedCopies = [...upstream.records.values()].some((r) => r.state === "queued" && final.get(r.interactionId) !== "assigned");
       if ((!unsettled && !queuedCopies) || Date.now() > quiet) break;
@@ -225,7 +228,10 @@ async function main(): Promise<number> {
         if (strandedCopies.length) console.log("queued upstream copies:", strandedCopies.slice(0, 10).map((r) => `${r.interactionId} (${final.get(r.interactionId)})`));
       }
     }
+    const histogram: Record<string, number> = {};
+    for (const state of final.values()) histogram[state] = (histogram[state] ?? 0) + 1;
     console.log("\nanswers:", outcomes);
+    console.log("final states:", histogram);
     console.log(
       `kills: ${kills.length} (at ${kills.map((k) => `${(k.atMs / 1000).toFixed(1)} s`).join(", ")}; ` +
         `restarts took ${kills.map((k) => `${(k.restartMs / 1000).toFixed(1)} s`).join(", ")})`,
