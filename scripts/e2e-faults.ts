@@ -2,45 +2,74 @@
  * Fault-injection end to end: the real worker under `wrangler dev` (UPSTREAM=http) against a local
  * fake queue that answers 10% of requests with 503, loses 5% of its answers after acting on them,
  * and whose agents claim calls after random short delays through the proxy's claim hook.
- * A few hundred create/cancel pairs with random timing, then the tally:
+ *
+ * Two phases of create/cancel pairs with random timing:
+ *   1. faults of the upstream only (`--pairs`, default 200);
+ *   2. the runtime crashes for real (`--kills`, default 5): at random moments while pairs are in
+ *      flight the dev server's whole process group gets SIGKILL and is started again on the same
+ *      port and the same persisted state (what a deploy or a machine failure does). The client
+ *      retries what got no answer: a create with the same customer (one active interaction per
+ *      customer gives back the same id), a DELETE as it is (idempotent). Pairs keep starting until
+ *      every kill is done and at least `--crash-pairs` (default 60) were started.
+ *
+ * Then the tally, per phase and in total:
  *   cancelled_ok  cancels answered success:true (200 or 202)
  *   too_late      cancels answered 409 already_assigned
- *   violations    calls an agent was granted after their cancel was answered success:true
+ *   violations    calls an agent was granted although their cancel was answered success:true
  *   duplicates    interactions created more than once upstream
- *   lost          creates answered success:true that the upstream never received
- * Exits non-zero unless violations, duplicates and lost are all 0. Loopback only; bounded.
+ *   lost          creates answered success:true that the proxy no longer knows or the upstream never got
+ *   stuck         interactions not terminal at the end, and upstream copies still queued of an
+ *                 interaction that is terminal without an agent (or unknown to the proxy)
+ * Exits non-zero unless violations, duplicates, lost and stuck are all 0. Loopback only; bounded
+ * (pairs, kills, and a wall-clock limit).
  *
- * Usage: npm run e2e:faults [-- --pairs 300 --concurrency 12]
+ * Usage: npm run e2e:faults [-- --pairs 200 --crash-pairs 60 --kills 5 --concurrency 12 --seed N]
  */
 import { parseArgs } from "node:util";
 import { mulberry32 } from "../test/fakes/common.ts";
 import { FakeUpstream } from "../test/fakes/http-upstream.ts";
-import { serve, startWorker } from "./lib/processes.ts";
+import { freePort, serve, startWorker, type DevWorker } from "./lib/processes.ts";
 
 const { values } = parseArgs({
   options: {
-    pairs: { type: "string", default: "300" },
+    pairs: { type: "string", default: "200" },
+    "crash-pairs": { type: "string", default: "60" },
+    kills: { type: "string", default: "5" },
     concurrency: { type: "string", default: "12" },
     seed: { type: "string" },
   },
 });
 const PAIRS = Number(values.pairs);
+const CRASH_PAIRS = Number(values["crash-pairs"]);
+const KILLS = Number(values.kills);
 const CONCURRENCY = Number(values.concurrency);
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEYS = Array.from({ length: 8 }, (_, i) => `e2e-key-${i}`);
+const TERMINAL = new Set(["assigned", "cancelled", "failed", "expired"]);
+/** How long the client keeps retrying one request that gets no answer (the server restarting). */
+const RETRY_FOR_MS = 90_000;
 
 const seed = values.seed ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-const random = mulberry32(seed); // seeded, so a failing run can be repeated with --seed
+const random = mulberry32(seed); // seeded, so a failing run can be repeated with --seed (kill timing still varies)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface Envelope {
+  success: boolean;
+  errorCode?: string;
+  result?: { interactionId?: string; state?: string } | null;
+}
+
+type Phase = "faults" | "crashes";
+
 async function main(): Promise<number> {
-  const deadline = Date.now() + 10 * 60_000;
-  const proxyPort = await import("./lib/processes.ts").then((m) => m.freePort());
+  const startedAt = Date.now();
+  const deadline = startedAt + 4 * 60_000;
+  const proxyPort = await freePort();
   const upstream = new FakeUpstream(SECRET, { proxyUrl: `http://127.0.0.1:${proxyPort}`, minDelayMs: 100, maxDelayMs: 2500 }, random);
   const fake = await serve((request) => upstream.handle(request));
   upstream.faults = { error503: 0.1, drop: 0.05 };
 
-  const worker = await startWorker(
+  const worker: DevWorker = await startWorker(
     {
       UPSTREAM: "http",
       UPSTREAM_URL: fake.url,
@@ -51,71 +80,167 @@ async function main(): Promise<number> {
     },
     { port: proxyPort },
   );
-  console.log(`seed ${seed}; ${PAIRS} create/cancel pairs, ${CONCURRENCY} at a time, against ${worker.url} → ${fake.url}`);
+  console.log(
+    `seed ${seed}; ${PAIRS} create/cancel pairs with upstream faults, then ≥ ${CRASH_PAIRS} with ${KILLS} SIGKILLs of the runtime; ` +
+      `${CONCURRENCY} at a time, against ${worker.url} → ${fake.url}`,
+  );
 
-  const created = new Set<string>();
-  const cancelledOk = new Map<string, number>();
-  const outcomes: Record<string, number> = {};
-  const count = (k: string) => (outcomes[k] = (outcomes[k] ?? 0) + 1);
-  let next = 0;
+  /** Acknowledged creates (answered success:true), with their phase. */
+  const created = new Map<string, Phase>();
+  const cancelledOk = new Set<string>();
+  const outcomes: Record<Phase, Record<string, number>> = { faults: {}, crashes: {} };
+  const retried: Record<Phase, number> = { faults: 0, crashes: 0 };
+  const started: Record<Phase, number> = { faults: 0, crashes: 0 };
 
-  async function pair(i: number): Promise<void> {
+  /** Sends until the proxy answers with an envelope; no answer (refused, reset, the dev server's own 503) is retried. */
+  async function answered(phase: Phase | null, path: string, init: RequestInit): Promise<{ status: number; body: Envelope }> {
+    const giveUpAt = Date.now() + RETRY_FOR_MS;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        if (phase) retried[phase] += 1;
+        await sleep(300 + random() * 400);
+      }
+      try {
+        const res = await fetch(`${worker.url}${path}`, { ...init, signal: AbortSignal.timeout(20_000) });
+        const text = await res.text();
+        const body = JSON.parse(text) as Envelope;
+        if (typeof body.success === "boolean") return { status: res.status, body };
+      } catch {
+        // no answer
+      }
+      if (Date.now() > giveUpAt) throw new Error(`${init.method} ${path.slice(0, 20)}… got no answer for ${RETRY_FOR_MS} ms`);
+    }
+  }
+
+  async function pair(phase: Phase, i: number): Promise<void> {
+    const count = (k: string) => (outcomes[phase][k] = (outcomes[phase][k] ?? 0) + 1);
     const key = KEYS[i % KEYS.length]!;
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    const res = await fetch(`${worker.url}/CreateInteraction`, {
+    const res = await answered(phase, "/CreateInteraction", {
       method: "POST",
       headers,
-      body: JSON.stringify({ customerId: `e2e-${seed}-${i}`, attachedData: [{ TRX: "Diyalog" }, { PrimaryProjectManagerId: String(i) }] }),
+      body: JSON.stringify({ customerId: `e2e-${seed}-${phase}-${i}`, attachedData: [{ TRX: "Diyalog" }, { PrimaryProjectManagerId: String(i) }] }),
     });
-    const body = (await res.json()) as { success: boolean; errorCode?: string; result?: { interactionId?: string } };
-    count(`create ${res.status}${body.errorCode ? ` ${body.errorCode}` : ""}`);
-    if (!body.success || !body.result?.interactionId) return;
-    const id = body.result.interactionId;
-    created.add(id);
+    count(`create ${res.status}${res.body.errorCode ? ` ${res.body.errorCode}` : ""}`);
+    const id = res.body.result?.interactionId;
+    if (!res.body.success || !id) return;
+    created.set(id, phase);
     await sleep(random() * 2500);
-    const del = await fetch(`${worker.url}/${id}`, { method: "DELETE", headers });
-    const answer = (await del.json()) as { success: boolean; errorCode?: string };
-    count(`cancel ${del.status}${answer.errorCode ? ` ${answer.errorCode}` : ""}`);
-    if (answer.success) cancelledOk.set(id, Date.now());
+    const del = await answered(phase, `/${id}`, { method: "DELETE", headers });
+    count(`cancel ${del.status}${del.body.errorCode ? ` ${del.body.errorCode}` : ""}`);
+    if (del.body.success) cancelledOk.add(id);
   }
 
-  async function lane(): Promise<void> {
-    while (next < PAIRS && Date.now() < deadline) await pair(next++);
-  }
-
-  try {
+  async function run(phase: Phase, more: () => boolean): Promise<void> {
+    const lane = async () => {
+      while (more() && Date.now() < deadline) await pair(phase, started[phase]++);
+    };
     await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-    // Let background cancels (alarm retries) and late agent claims settle.
+  }
+
+  /**
+   * Reads the state of every id through the API (404 → "unknown", another failure → "http <status>"),
+   * spread over the keys so the reads stay far below the per-key limit; a terminal state is final, so
+   * it is read once.
+   */
+  const final = new Map<string, string>();
+  async function readStates(ids: string[]): Promise<void> {
+    const queue = ids.filter((id) => !TERMINAL.has(final.get(id) ?? ""));
+    let n = 0;
+    const reader = async () => {
+      for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+        const res = await answered(null, `/v1/interactions/${id}`, { headers: { authorization: `Bearer ${KEYS[n++ % KEYS.length]}` } });
+        final.set(id, res.status === 404 ? "unknown" : res.body.success ? (res.body.result?.state ?? "?") : `http ${res.status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, reader));
+  }
+
+  const kills: { atMs: number; restartMs: number }[] = [];
+  try {
+    await run("faults", () => started.faults < PAIRS);
+
+    let killing = true;
+    const killer = (async () => {
+      try {
+        for (let k = 0; k < KILLS && Date.now() < deadline; k++) {
+          await sleep(1000 + random() * 3000);
+          const at = Date.now();
+          await worker.kill();
+          const down = Date.now();
+          await worker.restart();
+          kills.push({ atMs: at - startedAt, restartMs: Date.now() - down });
+        }
+      } finally {
+        killing = false;
+      }
+    })();
+    await Promise.all([killer, run("crashes", () => killing || started.crashes < CRASH_PAIRS)]);
+
+    // Let background cancels (alarm retries) and late agent claims settle, without faults.
     upstream.faults = {};
-    const quiet = Date.now() + 20_000;
-    while (Date.now() < quiet) {
-      const pending = [...upstream.records.values()].filter((r) => r.state === "queued" && cancelledOk.has(r.interactionId));
-      if (pending.length === 0) break;
-      await sleep(500);
+    const known = () => [...new Set([...created.keys(), ...[...upstream.records.values()].map((r) => r.interactionId)])];
+    const quiet = Date.now() + 30_000;
+    for (;;) {
+      await sleep(1500);
+      await readStates(known());
+      const unsettled = [...final.values()].some((s) => !TERMINAL.has(s) && s !== "unknown");
+      const queuedCopies = [...upstream.records.values()].some((r) => r.state === "queued" && final.get(r.interactionId) !== "assigned");
+      if ((!unsettled && !queuedCopies) || Date.now() > quiet) break;
     }
-    await sleep(3000);
 
     const granted = new Set(upstream.claimsGranted.map((c) => c.interactionId));
-    const violations = [...cancelledOk.keys()].filter((id) => granted.has(id));
-    const duplicates = [...upstream.createsPerInteraction().values()].filter((n) => n > 1).length;
     const received = new Set([...upstream.records.values()].map((r) => r.interactionId));
-    const lost = [...created].filter((id) => !received.has(id));
-    const stillQueued = [...upstream.records.values()].filter((r) => r.state === "queued" && cancelledOk.has(r.interactionId));
-    const tally = {
-      pairs: next,
-      created: created.size,
-      cancelled_ok: cancelledOk.size,
-      too_late: outcomes["cancel 409 already_assigned"] ?? 0,
-      violations: violations.length,
-      duplicates,
-      lost: lost.length,
-      cancelled_but_still_queued_upstream: stillQueued.length,
-      unsigned_requests_seen_by_upstream: upstream.unsigned,
-    };
+    const copies = upstream.createsPerInteraction();
+    const phaseOf = (id: string): Phase => created.get(id) ?? (/-crashes-/.test(upstreamCustomer(id) ?? "") ? "crashes" : "faults");
+    function upstreamCustomer(id: string): string | undefined {
+      return [...upstream.records.values()].find((r) => r.interactionId === id)?.body.customerId;
+    }
+
+    const rows: Record<string, Record<string, number | string>> = {};
+    for (const phase of ["faults", "crashes", "total"] as const) {
+      const inPhase = (id: string) => phase === "total" || phaseOf(id) === phase;
+      const ids = known().filter(inPhase);
+      const violations = [...cancelledOk].filter((id) => inPhase(id) && granted.has(id));
+      const duplicates = [...copies].filter(([id, n]) => inPhase(id) && n > 1);
+      const lost = [...created.keys()].filter((id) => inPhase(id) && (final.get(id) === "unknown" || !received.has(id)));
+      const notTerminal = ids.filter((id) => !TERMINAL.has(final.get(id) ?? "?"));
+      const strandedCopies = [...upstream.records.values()].filter((r) => inPhase(r.interactionId) && r.state === "queued" && final.get(r.interactionId) !== "assigned");
+      const count = (k: string) =>
+        phase === "total" ? (outcomes.faults[k] ?? 0) + (outcomes.crashes[k] ?? 0) : (outcomes[phase][k] ?? 0);
+      rows[phase] = {
+        pairs: phase === "total" ? started.faults + started.crashes : started[phase],
+        created: [...created.values()].filter((p) => phase === "total" || p === phase).length,
+        interactions_seen: ids.length,
+        cancelled_ok: [...cancelledOk].filter(inPhase).length,
+        too_late: count("cancel 409 already_assigned"),
+        retried_requests: phase === "total" ? retried.faults + retried.crashes : retried[phase],
+        violations: violations.length,
+        duplicates: duplicates.length,
+        lost: lost.length,
+        stuck: notTerminal.length + strandedCopies.length,
+      };
+      if (phase === "total") {
+        if (violations.length) console.log("violations:", violations.slice(0, 10));
+        if (duplicates.length) console.log("duplicates:", duplicates.slice(0, 10));
+        if (lost.length) console.log("lost:", lost.slice(0, 10).map((id) => `${id} (${final.get(id)})`));
+        if (notTerminal.length) console.log("not terminal:", notTerminal.slice(0, 10).map((id) => `${id} (${final.get(id)})`));
+        if (strandedCopies.length) console.log("queued upstream copies:", strandedCopies.slice(0, 10).map((r) => `${r.interactionId} (${final.get(r.interactionId)})`));
+      }
+    }
+    const histogram: Record<string, number> = {};
+    for (const state of final.values()) histogram[state] = (histogram[state] ?? 0) + 1;
     console.log("\nanswers:", outcomes);
-    console.table(tally);
-    if (violations.length > 0) console.log("violations:", violations.slice(0, 10));
-    const ok = tally.violations === 0 && tally.duplicates === 0 && tally.lost === 0 && tally.cancelled_but_still_queued_upstream === 0;
+    console.log("final states:", histogram);
+    console.log(
+      `kills: ${kills.length} (at ${kills.map((k) => `${(k.atMs / 1000).toFixed(1)} s`).join(", ")}; ` +
+        `restarts took ${kills.map((k) => `${(k.restartMs / 1000).toFixed(1)} s`).join(", ")})`,
+    );
+    console.table(rows);
+    console.log(`unsigned requests seen by the upstream: ${upstream.unsigned}; wall time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    const total = rows.total!;
+    const ok = total.violations === 0 && total.duplicates === 0 && total.lost === 0 && total.stuck === 0 && kills.length === KILLS;
+    if (kills.length !== KILLS) console.log(`only ${kills.length} of ${KILLS} kills happened before the time limit`);
     console.log(ok ? "e2e:faults passed" : `e2e:faults FAILED (seed ${seed})`);
     return ok ? 0 : 1;
   } finally {

@@ -146,6 +146,26 @@ const cancelOperation = (operationId: string, summary: string): Json => ({
   },
 });
 
+/** Why the upstream callbacks name their action and interaction (design §2). */
+const CALLBACK_BINDING =
+  "Standard Webhooks signs `id.timestamp.body`, not the URL, so the body names the action (`type`) and the interaction " +
+  "(`interactionId`), and the proxy acts only when both match the route. A missing or different `interactionId`, or a `type` " +
+  "that is not the route's, is 400 `validation_failed` (result.field names the field) and changes nothing: no signed message, " +
+  "in either direction, can act on another interaction or as another action. The signature is checked first (401); bad " +
+  "signatures count against the failed-authentication limit of the client address (429 past it).";
+
+const BINDING_400 = envelopeResponse(
+  `${ERROR_MEANINGS.invalid_json}; ${ERROR_MEANINGS.validation_failed} (also when \`type\` is not the route's or \`interactionId\` is not the path's)`,
+  failureOf(["invalid_json", "validation_failed"]),
+);
+
+/** The one rule a JSON Schema cannot say: `interactionId` must equal the path's. */
+function describeCallback(schema: Json): Json {
+  const properties = schema.properties as Record<string, Json>;
+  properties.interactionId = { ...properties.interactionId, description: "Must be the `interactionId` of the path; anything else is 400 `validation_failed`." };
+  return schema;
+}
+
 /** Static descriptions the zod schema cannot carry: the limits `normaliseCreate` applies after it. */
 function describeCreateRequest(schema: Json): Json {
   const properties = schema.properties as Record<string, Json>;
@@ -361,11 +381,13 @@ export function buildOpenApiDocument(): Json {
           tags: ["Upstream"],
           security: upstreamSecurity,
           parameters: [{ $ref: "#/components/parameters/InteractionId" }],
-          requestBody: { required: false, content: { [JSON_TYPE]: { schema: ref("ClaimRequest") } } },
+          description: CALLBACK_BINDING,
+          requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref("ClaimRequest") } } },
           responses: {
             "200": envelopeResponse("The agent may take the call (state → assigned).", successOf({ type: "object", properties: { proceed: { const: true } }, required: ["proceed"] })),
-            "400": failureResponse(["invalid_json", "validation_failed"]),
+            "400": BINDING_400,
             "401": failureResponse(["unauthorized"]),
+            "429": failureResponse(["rate_limited"], undefined, RETRY_AFTER),
             "404": failureResponse(["not_found"]),
             "409": failureResponse(["cancelled"], {
               type: "object",
@@ -386,11 +408,13 @@ export function buildOpenApiDocument(): Json {
           tags: ["Upstream"],
           security: upstreamSecurity,
           parameters: [{ $ref: "#/components/parameters/InteractionId" }],
+          description: CALLBACK_BINDING,
           requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref("EventRequest") } } },
           responses: {
             "200": envelopeResponse("Recorded; the interaction's resulting state.", successOf(STATE_RESULT)),
-            "400": failureResponse(["invalid_json", "validation_failed"]),
+            "400": BINDING_400,
             "401": failureResponse(["unauthorized"]),
+            "429": failureResponse(["rate_limited"], undefined, RETRY_AFTER),
             "404": failureResponse(["not_found"]),
             "413": failureResponse(["payload_too_large"]),
             "415": failureResponse(["unsupported_media_type"]),
@@ -475,8 +499,8 @@ export function buildOpenApiDocument(): Json {
         SimulatorSnapshot: jsonSchema(SimulatorSnapshot, "output"),
         Session: jsonSchema(Session, "output"),
         Health: jsonSchema(Health, "output"),
-        ClaimRequest: jsonSchema(ClaimBody),
-        EventRequest: jsonSchema(EventBody),
+        ClaimRequest: describeCallback(jsonSchema(ClaimBody)),
+        EventRequest: describeCallback(jsonSchema(EventBody)),
       },
     },
   };

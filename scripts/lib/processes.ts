@@ -49,11 +49,31 @@ export interface DevWorker {
   stop(): Promise<void>;
   /** The process group leader (npx → wrangler → workerd), e.g. to read the group's CPU time. */
   pid: number | undefined;
+  /**
+   * Crashes the runtime for real: SIGKILL to the whole process group (wrangler and workerd; killing
+   * only wrangler leaves workerd on the port), then waits until the port is free. State stays on disk.
+   */
+  kill(): Promise<void>;
+  /** Starts the dev server again on the same port and the same persisted state (after `kill`). */
+  restart(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function portAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Starts `wrangler dev` for this project with the given vars and state in a fresh folder
- * (on /dev/shm when present: local storage pays a disk fsync per write otherwise).
+ * (on /dev/shm when present: local storage pays a disk fsync per write otherwise). It runs in a
+ * session and process group of its own, so `stop` and `kill` reach every process it started.
  */
 export async function startWorker(
   vars: Record<string, string>,
@@ -62,48 +82,77 @@ export async function startWorker(
   const port = options.port ?? (await freePort());
   const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
   const state = mkdtempSync(join(base, "diyalog-proxy-"));
-  let args: string[];
-  if (options.devtools === false) {
-    // The same dev server through wrangler's API, which can leave the devtools inspector off.
-    args = ["tsx", "scripts/lib/dev-server.ts", options.config ?? "wrangler.toml", String(port), state, options.logLevel ?? "error", JSON.stringify(vars)];
-  } else {
-    args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
-    // Each worker gets its own devtools port: the default 9229 would make a second `wrangler dev` fail.
-    args.push("--inspector-port", String(await freePort()));
-    if (options.config) args.push("--config", options.config);
-    for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  }
-  const child: ChildProcess = spawn("npx", args, {
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  child.stdout?.on("data", (d) => (output += d));
-  child.stderr?.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let output = "";
+
+  async function launch(): Promise<void> {
+    let args: string[];
+    if (options.devtools === false) {
+      // The same dev server through wrangler's API, which can leave the devtools inspector off.
+      args = ["tsx", "scripts/lib/dev-server.ts", options.config ?? "wrangler.toml", String(port), state, options.logLevel ?? "error", JSON.stringify(vars)];
+    } else {
+      args = ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", options.logLevel ?? "error"];
+      // Each worker gets its own devtools port: the default 9229 would make a second `wrangler dev` fail.
+      args.push("--inspector-port", String(await freePort()));
+      if (options.config) args.push("--config", options.config);
+      for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+    }
+    output = "";
+    const started = spawn("npx", args, {
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own session and process group (setsid)
+    });
+    child = started;
+    started.stdout?.on("data", (d) => (output += d));
+    started.stderr?.on("data", (d) => (output += d));
+    const since = Date.now();
+    while (Date.now() - since < 60_000) {
+      if (started.exitCode !== null) break;
+      if (await portAnswers(url)) return;
+      await sleep(250);
+    }
+    await signalGroup("SIGTERM");
+    throw new Error(`wrangler dev did not start:\n${output.slice(-2000)}`);
+  }
+
+  async function signalGroup(signal: NodeJS.Signals): Promise<void> {
+    if (child?.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        /* already gone */
-      }
-      await new Promise((r) => setTimeout(r, 300));
+    if (child && child.exitCode === null) {
+      await signalGroup("SIGTERM");
+      await sleep(300);
     }
     rmSync(state, { recursive: true, force: true });
   };
-  const started = Date.now();
-  while (Date.now() - started < 60_000) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${url}/healthz`);
-      await res.body?.cancel();
-      return { url, stop, pid: child.pid };
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
+
+  const kill = async () => {
+    await signalGroup("SIGKILL");
+    const since = Date.now();
+    while ((await portAnswers(url)) && Date.now() - since < 10_000) await sleep(100);
+  };
+
+  try {
+    await launch();
+  } catch (err) {
+    rmSync(state, { recursive: true, force: true });
+    throw err;
   }
-  await stop();
-  throw new Error(`wrangler dev did not start:\n${output.slice(-2000)}`);
+  return {
+    url,
+    stop,
+    kill,
+    restart: launch,
+    get pid() {
+      return child?.pid;
+    },
+  };
 }

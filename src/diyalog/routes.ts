@@ -5,8 +5,7 @@ import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
 import { customerStub, interactionStub, simulatorStub } from "../interactions/stubs";
 import { interactionView } from "../interactions/view";
 import { authenticate, presentedKey, type Caller } from "../security/auth";
-import { addressBucket, clientIp, enforce } from "../security/rate-limit";
-import { log } from "../observability/log";
+import { addressBucket, clientIp, countFailedAuthentication, enforce } from "../security/rate-limit";
 import { normaliseCreate } from "./create-request";
 import { metricSink } from "../observability/metrics";
 
@@ -38,14 +37,8 @@ function interactionId(c: Context<AppEnv>): string {
  * client address (an IPv6 address by its /64); past the limit the answer is 429 instead of 401.
  */
 async function failedAuthentication(c: Context<AppEnv>): Promise<void> {
-  const client = addressBucket(clientIp(c.req.raw));
-  // The request's own log line (same requestId) has the method, route and status.
-  log("warn", "authentication failed", {
-    requestId: c.get("requestId"),
-    reason: presentedKey(c.req.raw) === undefined ? "missing_key" : "invalid_key",
-    client,
-  });
-  await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${client}`, "with failed authentication from this address", "failed_auth");
+  const reason = presentedKey(c.req.raw) === undefined ? "missing_key" : "invalid_key";
+  await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason });
 }
 
 /**

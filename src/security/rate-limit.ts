@@ -33,6 +33,22 @@ export async function enforce(limiter: RateLimit | undefined, key: string, what:
   }
 }
 
+/**
+ * One failed authentication (a wrong API key, a bad webhook signature): logged with its reason and
+ * the client's address bucket (never what was presented), and counted against that bucket; past the
+ * limit it throws 429 `rate_limited` (with Retry-After) instead of letting the caller see another 401.
+ */
+export async function countFailedAuthentication(
+  limiter: RateLimit | undefined,
+  request: Request,
+  fields: { requestId: string; reason: string },
+): Promise<void> {
+  const client = addressBucket(clientIp(request));
+  // The request's own log line (same requestId) has the method, route and status.
+  log("warn", "authentication failed", { requestId: fields.requestId, reason: fields.reason, client });
+  await enforce(limiter, `ip:${client}`, "with failed authentication from this address", "failed_auth");
+}
+
 /** The caller's address as Cloudflare reports it (absent in some local setups). */
 export function clientIp(request: Request): string {
   return request.headers.get("cf-connecting-ip") ?? "unknown";

@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env";
 import { parseJson, readText, requireJson } from "../http/body";
 import { ApiError, failure, success } from "../http/envelope";
 import { interactionStub } from "../interactions/stubs";
+import { countFailedAuthentication } from "../security/rate-limit";
 import { verifyWebhook } from "../security/webhook-signature";
 import { isInteractionId } from "../diyalog/routes";
 
@@ -11,11 +12,23 @@ import { isInteractionId } from "../diyalog/routes";
  * Upstream → proxy routes of the generic `http` contract (design §2): the claim hook, asked right
  * before an agent gets a call (the veto), and lifecycle events. Authenticated by Standard Webhooks
  * signatures, not API keys; absent (404) unless `UPSTREAM=http` with a signing secret.
+ *
+ * Callbacks are bound to their target: the signature covers `id.timestamp.body`, not the URL, so the
+ * body names the action (`type`) and the interaction, and both must match the route. Otherwise any
+ * signed message (a claim for another interaction, an event, the proxy's own outbound create or
+ * cancel) could be replayed here as a claim for any interaction.
  */
 
-export const ClaimBody = z.object({ agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))) });
+const CallbackInteractionId = z.string().check(z.minLength(1), z.maxLength(128));
+
+export const ClaimBody = z.object({
+  type: z.literal("claim"),
+  interactionId: CallbackInteractionId,
+  agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+});
 export const EventBody = z.object({
   type: z.enum(["abandoned", "completed", "failed"]),
+  interactionId: CallbackInteractionId,
   reason: z.optional(z.string().check(z.maxLength(500))),
 });
 
@@ -30,31 +43,44 @@ const enabled: MiddlewareHandler<Signed> = async (c, next) => {
   await next();
 };
 
-/** Checks that the id is well formed and the signature holds; leaves the parsed body. */
+/**
+ * Checks that the id is well formed and the signature holds; leaves the parsed body. A bad signature
+ * counts against the client address's failed-authentication limit (429 past it), as a wrong API key does.
+ */
 const verified: MiddlewareHandler<Signed> = async (c, next) => {
   const config = c.get("config");
   const id = c.req.param("id");
   if (id === undefined || !isInteractionId(id)) throw new ApiError(404, "not_found", "no such interaction");
   const text = await readText(c.req.raw, SIGNED_BODY_LIMIT);
   const verdict = await verifyWebhook(config.signingSecrets, c.req.raw.headers, text);
-  if (!verdict.ok) throw new ApiError(401, "unauthorized", `webhook signature rejected (${verdict.reason})`);
+  if (!verdict.ok) {
+    await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: verdict.reason });
+    throw new ApiError(401, "unauthorized", `webhook signature rejected (${verdict.reason})`);
+  }
   if (text.trim() !== "") requireJson(c.req.raw);
   c.set("body", text.trim() === "" ? {} : parseJson(text));
   c.set("interactionId", id);
   await next();
 };
 
-function parse<T>(schema: z.ZodMiniType<T>, body: unknown): T {
+function invalid(field: string, message: string): ApiError {
+  return new ApiError(400, "validation_failed", `${field}: ${message}`, { field });
+}
+
+/** The body as the route's schema, naming the route's action and interaction; else 400 naming the field. */
+function parse<T extends { type: string; interactionId: string }>(schema: z.ZodMiniType<T>, body: unknown, id: string): T {
   const result = z.safeParse(schema, body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.join(".") || "body";
-  throw new ApiError(400, "validation_failed", `${field}: ${issue.message}`, { field });
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw invalid(issue.path.join(".") || "body", issue.message);
+  }
+  if (result.data.interactionId !== id) throw invalid("interactionId", "must be the interaction of the route");
+  return result.data;
 }
 
 async function claimHandler(c: Context<Signed>) {
-  const { agentId } = parse(ClaimBody, c.get("body"));
   const id = c.get("interactionId");
+  const { agentId } = parse(ClaimBody, c.get("body"), id);
   const outcome = await interactionStub(c.env, id).claim(id, agentId);
   if (outcome.proceed) return success({ proceed: true });
   if (outcome.reason === "not_found") {
@@ -67,8 +93,8 @@ async function claimHandler(c: Context<Signed>) {
 }
 
 async function eventHandler(c: Context<Signed>) {
-  const event = parse(EventBody, c.get("body"));
   const id = c.get("interactionId");
+  const event = parse(EventBody, c.get("body"), id);
   const state = await interactionStub(c.env, id).upstreamEvent(id, event.type, event.reason);
   if (state === null) throw new ApiError(404, "not_found", "no such interaction");
   return success({ interactionId: id, state });

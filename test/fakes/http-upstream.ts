@@ -39,6 +39,25 @@ export interface AgentOptions {
   maxDelayMs: number;
 }
 
+/** A signed request of the proxy as the fake received it. */
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<(typeof WEBHOOK_HEADERS)[number], string>;
+  body: string;
+}
+
+const WEBHOOK_HEADERS = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const;
+
+/** The bodies of the two callbacks (design §2): each names its action and its interaction. */
+export function claimBody(interactionId: string, agentId?: string): string {
+  return JSON.stringify({ type: "claim", interactionId, ...(agentId === undefined ? {} : { agentId }) });
+}
+
+export function eventBody(interactionId: string, type: "abandoned" | "completed" | "failed", reason?: string): string {
+  return JSON.stringify({ type, interactionId, ...(reason === undefined ? {} : { reason }) });
+}
+
 const encoder = new TextEncoder();
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
@@ -68,6 +87,8 @@ export class FakeUpstream {
   private byKey = new Map<string, string>();
   /** Every signed request the fake accepted, for assertions. */
   requests: { method: string; path: string; idempotencyKey?: string }[] = [];
+  /** The same requests as they arrived (webhook-* headers and body), e.g. to replay them at the proxy. */
+  captured: CapturedRequest[] = [];
   unsigned = 0;
   claimsGranted: { interactionId: string; agentId: string; at: number }[] = [];
   claimsRefused = 0;
@@ -84,6 +105,7 @@ export class FakeUpstream {
     this.records.clear();
     this.byKey.clear();
     this.requests = [];
+    this.captured = [];
     this.unsigned = 0;
     this.claimsGranted = [];
     this.claimsRefused = 0;
@@ -102,6 +124,7 @@ export class FakeUpstream {
     return {
       records: [...this.records.values()],
       requests: this.requests,
+      captured: this.captured,
       unsigned: this.unsigned,
       claimsGranted: this.claimsGranted,
       claimsRefused: this.claimsRefused,
@@ -127,6 +150,12 @@ export class FakeUpstream {
       this.unsigned += 1;
       return json(401, { error: "bad signature" });
     }
+    this.captured.push({
+      method: request.method,
+      path: url.pathname,
+      headers: Object.fromEntries(WEBHOOK_HEADERS.map((h) => [h, request.headers.get(h) ?? ""])) as CapturedRequest["headers"],
+      body,
+    });
     const f = this.faults;
     if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
     if (f.error503 && this.random() < f.error503) return json(503, { error: "unavailable" });
@@ -177,18 +206,32 @@ export class FakeUpstream {
     this.timers.add(timer);
   }
 
-  /** Asks the proxy's claim hook; only a 200 `proceed:true` gives the call to the agent. */
+  /**
+   * Asks the proxy's claim hook; only a 200 `proceed:true` gives the call to the agent. A claim that
+   * got no answer (the proxy restarting) is asked again, as a real queue would, for up to 30 s.
+   */
   async claim(upstreamId: string, agentId: string): Promise<boolean> {
     const record = this.records.get(upstreamId);
     if (!record || record.state !== "queued" || !this.agents) return false;
-    const body = JSON.stringify({ agentId });
-    const response = await fetch(`${this.agents.proxyUrl}/v1/upstream/interactions/${record.interactionId}/claim`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(await signedHeaders(this.secret, body)) },
-      body,
-    });
-    const answer = (await response.json()) as { result?: { proceed?: boolean } };
-    if (response.status === 200 && answer.result?.proceed === true && record.state === "queued") {
+    const body = claimBody(record.interactionId, agentId);
+    let response: Response | undefined;
+    let answer: { result?: { proceed?: boolean } } = {};
+    const giveUpAt = Date.now() + 30_000;
+    for (let attempt = 0; response === undefined && Date.now() < giveUpAt; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 500));
+      try {
+        const res = await fetch(`${this.agents.proxyUrl}/v1/upstream/interactions/${record.interactionId}/claim`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(await signedHeaders(this.secret, body)) },
+          body,
+        });
+        answer = (await res.json()) as typeof answer;
+        response = res;
+      } catch {
+        // no answer: ask again
+      }
+    }
+    if (response?.status === 200 && answer.result?.proceed === true && record.state === "queued") {
       record.state = "assigned";
       record.agentId = agentId;
       this.claimsGranted.push({ interactionId: record.interactionId, agentId, at: Date.now() });

@@ -17,7 +17,7 @@ import { interactionStub } from "../../src/interactions/stubs";
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
-import { sign, signedHeaders, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
+import { sign, signedHeaders, type CapturedRequest, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET = `whsec_${btoa("a different secret, 32 bytes....")}`;
@@ -91,6 +91,7 @@ function createAttempts(interactionId: string): Attempt[] {
 interface FakeState {
   records: UpstreamRecord[];
   requests: { method: string; path: string; idempotencyKey?: string }[];
+  captured: CapturedRequest[];
   unsigned: number;
 }
 
@@ -161,8 +162,9 @@ async function signedPost(path: string, payload: unknown, secret = SECRET): Prom
 }
 
 const claim = (id: string, agentId?: string) =>
-  signedPost(`/v1/upstream/interactions/${id}/claim`, agentId === undefined ? {} : { agentId });
-const event = (id: string, payload: unknown) => signedPost(`/v1/upstream/interactions/${id}/events`, payload);
+  signedPost(`/v1/upstream/interactions/${id}/claim`, { type: "claim", interactionId: id, ...(agentId === undefined ? {} : { agentId }) });
+/** An event for `id`, its body naming `id` unless the payload names an interaction itself. */
+const event = (id: string, payload: Record<string, unknown>) => signedPost(`/v1/upstream/interactions/${id}/events`, { interactionId: id, ...payload });
 
 /** Unique customer ids: the per-customer index lives in Durable Objects that outlive a test. */
 let customerSeq = 0;
@@ -675,8 +677,11 @@ describe("upstream route security", () => {
 
   it("unsigned → 401 and nothing changes", async () => {
     const id = await queued("unsigned");
-    const body = JSON.stringify({ agentId: "intruder" });
-    for (const path of [`/v1/upstream/interactions/${id}/claim`, `/v1/upstream/interactions/${id}/events`]) {
+    const bodies: [string, string][] = [
+      [`/v1/upstream/interactions/${id}/claim`, JSON.stringify({ type: "claim", interactionId: id, agentId: "intruder" })],
+      [`/v1/upstream/interactions/${id}/events`, JSON.stringify({ type: "abandoned", interactionId: id })],
+    ];
+    for (const [path, body] of bodies) {
       expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json" }, body }));
     }
     expect((await read(id)).body.result.state).toBe("queued");
@@ -685,17 +690,17 @@ describe("upstream route security", () => {
   it("wrong signature (other secret, tampered body, garbage) → 401 and nothing changes", async () => {
     const id = await queued("badsig");
     const path = `/v1/upstream/interactions/${id}/claim`;
-    const body = JSON.stringify({ agentId: "intruder" });
+    const body = JSON.stringify({ type: "claim", interactionId: id, agentId: "intruder" });
 
     expectUnauthorized(
       await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...(await signedHeaders(OTHER_SECRET, body)) }, body }),
     );
-    const signedForOther = await signedHeaders(SECRET, JSON.stringify({ agentId: "someone-else" }));
+    const signedForOther = await signedHeaders(SECRET, JSON.stringify({ type: "claim", interactionId: id, agentId: "someone-else" }));
     expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...signedForOther }, body }));
     const garbage = { ...(await signedHeaders(SECRET, body)), "webhook-signature": "v1,AAAA" };
     expectUnauthorized(await proxy(path, { method: "POST", headers: { "content-type": "application/json", ...garbage }, body }));
 
-    const eventBody = JSON.stringify({ type: "abandoned" });
+    const eventBody = JSON.stringify({ type: "abandoned", interactionId: id });
     expectUnauthorized(
       await proxy(`/v1/upstream/interactions/${id}/events`, {
         method: "POST",
@@ -709,7 +714,7 @@ describe("upstream route security", () => {
   it("stale or future timestamp (> 300 s) → 401, even with a correct signature", async () => {
     const id = await queued("stale");
     const path = `/v1/upstream/interactions/${id}/claim`;
-    const body = JSON.stringify({ agentId: "replayer" });
+    const body = JSON.stringify({ type: "claim", interactionId: id, agentId: "replayer" });
     const now = Math.floor(Date.now() / 1000);
     for (const ts of [now - 301 - 5, now + 301 + 5]) {
       const msgId = `msg_${crypto.randomUUID()}`;
@@ -736,13 +741,125 @@ describe("upstream route security", () => {
   it("malformed interaction id → 404 not_found (signed or not)", async () => {
     for (const bad of ["not-an-id", "123", `${crypto.randomUUID()}x`, crypto.randomUUID().toUpperCase()]) {
       const path = `/v1/upstream/interactions/${encodeURIComponent(bad)}/claim`;
-      const signed = await signedPost(path, { agentId: "a" });
+      const signed = await signedPost(path, { type: "claim", interactionId: bad, agentId: "a" });
       expect(signed.status).toBe(404);
       expect(signed.body.errorCode).toBe("not_found");
-      const ev = await signedPost(`/v1/upstream/interactions/${encodeURIComponent(bad)}/events`, { type: "abandoned" });
+      const ev = await signedPost(`/v1/upstream/interactions/${encodeURIComponent(bad)}/events`, { type: "abandoned", interactionId: bad });
       expect(ev.status).toBe(404);
       expect(ev.body.errorCode).toBe("not_found");
     }
+  });
+});
+
+describe("callbacks are bound to their target (design §2)", () => {
+  /** A signed request replayed verbatim (same webhook-* headers, same body) at another route. */
+  async function replay(path: string, headers: Record<string, string>, body: string): Promise<Answer> {
+    return proxy(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  }
+
+  async function signedRequest(payload: unknown): Promise<{ headers: Record<string, string>; body: string }> {
+    const body = JSON.stringify(payload);
+    return { headers: await signedHeaders(SECRET, body), body };
+  }
+
+  /** What must not move when a replay is refused: the state and the whole timeline. */
+  async function snapshot(id: string): Promise<{ state: string; timeline: unknown[] }> {
+    const view = await read(id);
+    return { state: view.body.result.state, timeline: view.body.result.timeline };
+  }
+
+  function expectRefused(answer: Answer, field: string): void {
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body.errorCode).toBe("validation_failed");
+    expect(answer.body.errorMessage).toMatch(new RegExp(`^${field}\\b`));
+    expect(answer.body.result).toEqual({ field });
+  }
+
+  async function queuedInteraction(label: string): Promise<string> {
+    const res = await create(customer(label));
+    expect(res.status).toBe(200);
+    return res.body.result.interactionId;
+  }
+
+  it("a signed claim for X replayed on Y's claim route → 400 naming interactionId; Y stays queued and can be cancelled", async () => {
+    const x = await queuedInteraction("bind-x");
+    const y = await queuedInteraction("bind-y");
+    const signed = await signedRequest({ type: "claim", interactionId: x, agentId: "agent-7" });
+    const before = await snapshot(y);
+
+    expectRefused(await replay(`/v1/upstream/interactions/${y}/claim`, signed.headers, signed.body), "interactionId");
+    expect(await snapshot(y)).toEqual(before);
+    expect(before.state).toBe("queued");
+    // The same message is a valid claim where it belongs.
+    const own = await replay(`/v1/upstream/interactions/${x}/claim`, signed.headers, signed.body);
+    expect(own.status).toBe(200);
+    expect(own.body.result).toEqual({ proceed: true });
+    // Y was never given away: Diyalog's cancel holds.
+    const del = await cancel(y);
+    expect(del.status).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: y, state: "cancelled" });
+  });
+
+  it("a claim or event that names no interaction → 400 naming interactionId, nothing changes", async () => {
+    const id = await queuedInteraction("bind-missing");
+    const before = await snapshot(id);
+    for (const [route, payload] of [
+      ["claim", { type: "claim", agentId: "agent-1" }],
+      ["events", { type: "abandoned" }],
+    ] as const) {
+      const signed = await signedRequest(payload);
+      expectRefused(await replay(`/v1/upstream/interactions/${id}/${route}`, signed.headers, signed.body), "interactionId");
+    }
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it("an event replayed to the claim route, and a claim replayed to the events route → 400 naming type, nothing changes", async () => {
+    const id = await queuedInteraction("bind-action");
+    const before = await snapshot(id);
+    for (const type of ["abandoned", "completed", "failed"]) {
+      const ev = await signedRequest({ type, interactionId: id, reason: "caller left" });
+      expectRefused(await replay(`/v1/upstream/interactions/${id}/claim`, ev.headers, ev.body), "type");
+    }
+    const claimed = await signedRequest({ type: "claim", interactionId: id, agentId: "agent-2" });
+    expectRefused(await replay(`/v1/upstream/interactions/${id}/events`, claimed.headers, claimed.body), "type");
+    expect(await snapshot(id)).toEqual(before);
+    expect(before.state).toBe("queued");
+  });
+
+  it("the proxy's own signed outbound create and cancel, replayed to the claim and events routes → 400, nothing changes", async () => {
+    // The create of `target` names `target` itself: only the missing `type` stops it as a claim.
+    const target = await queuedInteraction("bind-own-create");
+    const outboundCreate = (await fakeState()).captured.find((r) => r.method === "POST" && r.path === "/interactions" && r.body.includes(target));
+    expect(outboundCreate, "the fake saw the proxy's create").toBeDefined();
+    expect(JSON.parse(outboundCreate!.body)).toMatchObject({ interactionId: target });
+
+    // A cancelled interaction gives the proxy's signed DELETE (empty body).
+    const other = await queuedInteraction("bind-own-cancel");
+    const [otherRecord] = await recordsOf(other);
+    expect((await cancel(other)).status).toBe(200);
+    const outboundCancel = (await fakeState()).captured.find((r) => r.method === "DELETE" && r.path === `/interactions/${otherRecord!.id}`);
+    expect(outboundCancel, "the fake saw the proxy's cancel").toBeDefined();
+    expect(outboundCancel!.body).toBe("");
+
+    const before = await snapshot(target);
+    for (const route of ["claim", "events"]) {
+      expectRefused(await replay(`/v1/upstream/interactions/${target}/${route}`, outboundCreate!.headers, outboundCreate!.body), "type");
+      expectRefused(await replay(`/v1/upstream/interactions/${target}/${route}`, outboundCancel!.headers, outboundCancel!.body), "type");
+    }
+    expect(await snapshot(target)).toEqual(before);
+    expect(before.state).toBe("queued");
+    const del = await cancel(target);
+    expect(del.status).toBe(200);
+    expect(del.body.result).toEqual({ interactionId: target, state: "cancelled" });
+  });
+
+  it("signature first: a bad signature on a body that does not bind → 401, not 400", async () => {
+    const id = await queuedInteraction("bind-order");
+    const body = JSON.stringify({ type: "abandoned", interactionId: crypto.randomUUID() });
+    const answer = await replay(`/v1/upstream/interactions/${id}/claim`, await signedHeaders(OTHER_SECRET, body), body);
+    expect(answer.status).toBe(401);
+    expect(answer.body.errorCode).toBe("unauthorized");
+    expect((await read(id)).body.result.state).toBe("queued");
   });
 });
 

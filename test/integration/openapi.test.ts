@@ -191,11 +191,35 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
   });
 
   const upstreamCases: [string, z.core.$ZodType, unknown[]][] = [
-    ["ClaimRequest", ClaimBody, [{}, { agentId: "agent-1" }, { agentId: "" }, { agentId: "x".repeat(129) }, { agentId: 7 }, { other: 1 }]],
+    [
+      "ClaimRequest",
+      ClaimBody,
+      [
+        { type: "claim", interactionId: "i-1" },
+        { type: "claim", interactionId: "i-1", agentId: "agent-1" },
+        { type: "claim", interactionId: "i-1", agentId: "" },
+        { type: "claim", interactionId: "i-1", agentId: "x".repeat(129) },
+        { type: "claim", interactionId: "i-1", agentId: 7 },
+        { type: "abandoned", interactionId: "i-1" },
+        { agentId: "agent-1" },
+        { type: "claim" },
+        { type: "claim", interactionId: "" },
+        {},
+      ],
+    ],
     [
       "EventRequest",
       EventBody,
-      [{ type: "abandoned" }, { type: "completed", reason: "done" }, { type: "other" }, {}, { type: "failed", reason: "r".repeat(501) }, { type: "failed", reason: 1 }],
+      [
+        { type: "abandoned", interactionId: "i-1" },
+        { type: "completed", interactionId: "i-1", reason: "done" },
+        { type: "other", interactionId: "i-1" },
+        { type: "claim", interactionId: "i-1" },
+        { type: "abandoned" },
+        {},
+        { type: "failed", interactionId: "i-1", reason: "r".repeat(501) },
+        { type: "failed", interactionId: "i-1", reason: 1 },
+      ],
     ],
   ];
   for (const [name, schema, cases] of upstreamCases) {

@@ -85,8 +85,8 @@ async function signed(path: string, payload: unknown): Promise<Answer> {
   const body = JSON.stringify(payload);
   return proxy(path, { method: "POST", headers: { "content-type": "application/json", ...(await signedHeaders(SECRET, body)) }, body });
 }
-const claim = (id: string, agentId: string) => signed(`/v1/upstream/interactions/${id}/claim`, { agentId });
-const event = (id: string, payload: unknown) => signed(`/v1/upstream/interactions/${id}/events`, payload);
+const claim = (id: string, agentId: string) => signed(`/v1/upstream/interactions/${id}/claim`, { type: "claim", interactionId: id, agentId });
+const event = (id: string, payload: Record<string, unknown>) => signed(`/v1/upstream/interactions/${id}/events`, { interactionId: id, ...payload });
 
 async function control(path: string, body?: unknown): Promise<void> {
   const res = await fetch(`${FAKE}/__control/${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });

@@ -6,7 +6,7 @@ import { ApiError } from "../../http/envelope";
 import { upstreamId } from "../../interactions/machine";
 import { interactionStub } from "../../interactions/stubs";
 import { log } from "../../observability/log";
-import { addressBucket, clientIp, enforce } from "../../security/rate-limit";
+import { countFailedAuthentication } from "../../security/rate-limit";
 import type { TwilioConfig } from "./config";
 import { verifyTwilioSignature } from "./signature";
 import { RESERVATION_SID, TASK_SID, taskClient, unreachable } from "./tasks";
@@ -75,9 +75,7 @@ function background(c: Context<AppEnv>, work: Promise<unknown>): void {
  * the failed-authentication limit of its address (429 past it, as for a bad API key), else 401.
  */
 async function badSignature(c: Context<AppEnv>): Promise<never> {
-  const client = addressBucket(clientIp(c.req.raw));
-  log("warn", "authentication failed", { requestId: c.get("requestId"), reason: "invalid_twilio_signature", client });
-  await enforce(c.env.AUTH_FAILURE_LIMITER, `ip:${client}`, "with failed authentication from this address", "failed_auth");
+  await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: "invalid_twilio_signature" });
   throw new ApiError(401, "unauthorized", "X-Twilio-Signature rejected");
 }
 
