@@ -33,13 +33,18 @@ function configInvalid(problems: string[]): ApiError {
   return new ApiError(503, "config_invalid", `invalid configuration: ${problems.join("; ")}`, { problems });
 }
 
+/** A route pattern as logged: the `DIYALOG_BASE_PATH` prefix, a secret, becomes `{basePath}`. */
+export function loggedRoute(route: string, basePath: string): string {
+  return basePath !== "" && (route === basePath || route.startsWith(`${basePath}/`)) ? `{basePath}${route.slice(basePath.length)}` : route;
+}
+
 export function createApp(basePath = ""): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err);
     // The error's name only: messages can carry request data.
-    log("error", "unhandled error", { requestId: c.get("requestId"), error: err.name, route: c.req.routePath });
+    log("error", "unhandled error", { requestId: c.get("requestId"), error: err.name, route: loggedRoute(c.req.routePath, basePath) });
     return failure(500, "internal_error", "internal error");
   });
 
@@ -58,7 +63,8 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     log(c.res.status >= 500 ? "error" : "info", "request", {
       requestId,
       method: c.req.method,
-      route: c.req.routePath,
+      // The secret base path is a credential: the route is logged with a placeholder for it.
+      route: loggedRoute(c.req.routePath, basePath),
       status: c.res.status,
       durationMs: Date.now() - started,
       interactionId: c.get("interactionId"),

@@ -131,8 +131,9 @@ const basePath = z.pipe(
   z.transform((v, ctx) => {
     if (v === undefined) return undefined;
     const p = v.replace(/\/+$/, "");
-    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p)) {
-      ctx.issues.push({ code: "custom", input: v, message: "must look like /segment[/segment…] with URL-safe characters" });
+    // `.` and `..` segments are removed by URL parsing before routing: no request could match them.
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p) || p.split("/").some((segment) => segment === "." || segment === "..")) {
+      ctx.issues.push({ code: "custom", input: v, message: "must look like /segment[/segment…] with URL-safe characters, no . or .. segments" });
       return z.NEVER;
     }
     return p;

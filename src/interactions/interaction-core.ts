@@ -138,6 +138,8 @@ export class InteractionCore {
   }
   /** The `x-request-id` of the latest create or cancel, carried on the upstream calls it causes. */
   private requestId: string | undefined;
+  /** The event being applied, named on the transition's log line. */
+  private cause: string | undefined;
 
   private readonly authority: Authority;
   private readonly cleanupLoop: () => Promise<void>;
@@ -181,7 +183,9 @@ export class InteractionCore {
         to: ix.state,
         upstream: ix.upstream.adapter,
         upstreamStatus: ix.upstream.status,
-        detail: ix.timeline[ix.timeline.length - 1]?.detail,
+        // What caused it, as a code: the timeline's detail may carry an upstream's free text (an
+        // event's reason, an agent's id), which stays in storage and out of the logs.
+        cause: this.cause ?? "create",
         ...this.upstreamCall,
       });
       this.upstreamCall = undefined;
@@ -239,7 +243,9 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix) return undefined;
     const outcome = apply(ix, event, this.context());
+    this.cause = event.type === "upstream_event" ? `upstream_${event.kind}` : event.type;
     if (outcome.interaction !== ix) this.save(outcome.interaction);
+    this.cause = undefined;
     for (const effect of outcome.effects) {
       if (effect.type === "cancel_upstream") this.startCleanup();
       else this.startDispatch();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { authHeaders, callWithEnv, cleanup, createOk, expectFailure, KEY, sampleBody, track } from "./helpers";
 import { TWILIO_BINDINGS } from "../twilio/settings";
 
@@ -23,6 +23,10 @@ describe("an invalid variable", () => {
     ["QUEUE_TIMEOUT_SECONDS", "0"],
     ["RETENTION_SECONDS", "forever"],
     ["DIYALOG_BASE_PATH", "no-leading-slash"],
+    // Dot segments vanish when the URL is parsed: no request could ever reach such a prefix.
+    ["DIYALOG_BASE_PATH", "/d/.."],
+    ["DIYALOG_BASE_PATH", "/d/."],
+    ["DIYALOG_BASE_PATH", "/.."],
     ["DIYALOG_API_KEYS", "test-key,second\u200b-key"],
   ];
 
@@ -182,6 +186,20 @@ describe("DIYALOG_BASE_PATH=/d/secret", () => {
     const id2 = track(v1.body.result.interactionId);
     const del2 = await callWithEnv(secret, `/d/secret/v1/interactions/${id2}`, { method: "DELETE", headers: auth });
     expect(del2.status, del2.text).toBe(200);
+  });
+
+  it("the prefix, a secret, never reaches the worker's log lines", async () => {
+    const prefix = `/d/s3cr3t-${crypto.randomUUID()}`;
+    const spies = (["log", "info", "warn", "error"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
+    try {
+      const answer = await callWithEnv({ DIYALOG_BASE_PATH: prefix }, `${prefix}/v1/session`, { headers: auth });
+      expect(answer.status, answer.text).toBe(200);
+      const printed = spies.flatMap((spy) => spy.mock.calls.map((args) => args.map(String).join(" "))).join("\n");
+      expect(printed).toContain('"route":"{basePath}/v1/session"');
+      expect(printed).not.toContain(prefix.slice(3));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it("the prefix does not replace the key", async () => {
