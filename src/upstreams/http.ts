@@ -53,7 +53,10 @@ export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): Upst
     canVeto: true,
 
     async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+      // The signature covers the body only: it names the action and the interaction, so the signed
+      // request cannot be replayed as another one (the upstream checks Idempotency-Key against it).
       const payload: Record<string, unknown> = {
+        type: "create",
         interactionId: request.interactionId,
         customerId: request.customerId,
         attributes: request.attributes,
@@ -94,7 +97,9 @@ export function httpAdapter(config: Config, fetcher: typeof fetch = fetch): Upst
     async cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
       let response: Response;
       try {
-        response = await send("DELETE", `/interactions/${encodeURIComponent(ref.upstreamId)}`, "", signal, requestIdHeader(ref.requestId));
+        // The body names the target, as signed: replayed on another path, the upstream can refuse it.
+        const body = JSON.stringify({ type: "cancel", interactionId: ref.interactionId, upstreamId: ref.upstreamId });
+        response = await send("DELETE", `/interactions/${encodeURIComponent(ref.upstreamId)}`, body, signal, requestIdHeader(ref.requestId));
       } catch (err) {
         return unreachable(err);
       }

@@ -29,7 +29,7 @@ export interface UpstreamRecord {
   interactionId: string;
   state: "queued" | "assigned" | "cancelled";
   agentId?: string;
-  body: { interactionId: string; customerId: string; attributes: Record<string, string>; identityNumber?: string };
+  body: { type: "create"; interactionId: string; customerId: string; attributes: Record<string, string>; identityNumber?: string };
 }
 
 export interface AgentOptions {
@@ -173,6 +173,9 @@ export class FakeUpstream {
       const key = request.headers.get("idempotency-key") ?? undefined;
       this.requests.push({ method: "POST", path: url.pathname, ...(key ? { idempotencyKey: key } : {}) });
       if (!key) return json(400, { error: "Idempotency-Key required" });
+      // The signature covers the body only, so the body must name this action and the key's interaction.
+      const bound = parseBody(body);
+      if (bound?.type !== "create" || bound.interactionId !== key) return json(400, { error: "body does not match the request" });
       if (this.faults.rejectCreatesWith) return json(this.faults.rejectCreatesWith, { error: "refused", secret: "upstream-internal-detail" });
       const existing = this.byKey.get(key);
       if (existing) return json(200, { id: existing });
@@ -186,7 +189,11 @@ export class FakeUpstream {
     const match = /^\/interactions\/([^/]+)$/.exec(url.pathname);
     if (request.method === "DELETE" && match) {
       this.requests.push({ method: "DELETE", path: url.pathname });
-      const record = this.records.get(decodeURIComponent(match[1]!));
+      const upstreamId = decodeURIComponent(match[1]!);
+      const bound = parseBody(body);
+      if (bound?.type !== "cancel" || bound.upstreamId !== upstreamId) return json(400, { error: "body does not match the request" });
+      const record = this.records.get(upstreamId);
+      if (record && record.interactionId !== bound.interactionId) return json(400, { error: "body does not match the request" });
       if (!record) return json(404, { error: "unknown" });
       if (record.state === "assigned") return json(409, { error: "assigned" });
       record.state = "cancelled";
@@ -252,5 +259,15 @@ export class FakeUpstream {
       return json(200, {});
     }
     return json(404, { error: "no control route" });
+  }
+}
+
+/** A signed request's JSON body, or undefined when it is not a JSON object. */
+function parseBody(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -207,6 +207,7 @@ describe("create against the http upstream", () => {
     const records = state.records.filter((r) => r.interactionId === id);
     expect(records).toHaveLength(1);
     expect(records[0]!.body).toEqual({
+      type: "create",
       interactionId: id,
       customerId,
       attributes: { TRX: "Diyalog", PrimaryProjectManagerId: "123456", SecondaryProjectManagerId: "654321" },
@@ -827,19 +828,19 @@ describe("callbacks are bound to their target (design §2)", () => {
   });
 
   it("the proxy's own signed outbound create and cancel, replayed to the claim and events routes → 400, nothing changes", async () => {
-    // The create of `target` names `target` itself: only the missing `type` stops it as a claim.
+    // The create of `target` names `target` itself: only its `type` stops it as a claim.
     const target = await queuedInteraction("bind-own-create");
     const outboundCreate = (await fakeState()).captured.find((r) => r.method === "POST" && r.path === "/interactions" && r.body.includes(target));
     expect(outboundCreate, "the fake saw the proxy's create").toBeDefined();
-    expect(JSON.parse(outboundCreate!.body)).toMatchObject({ interactionId: target });
+    expect(JSON.parse(outboundCreate!.body)).toMatchObject({ type: "create", interactionId: target });
 
-    // A cancelled interaction gives the proxy's signed DELETE (empty body).
+    // A cancelled interaction gives the proxy's signed DELETE (its body names the cancel and its target).
     const other = await queuedInteraction("bind-own-cancel");
     const [otherRecord] = await recordsOf(other);
     expect((await cancel(other)).status).toBe(200);
     const outboundCancel = (await fakeState()).captured.find((r) => r.method === "DELETE" && r.path === `/interactions/${otherRecord!.id}`);
     expect(outboundCancel, "the fake saw the proxy's cancel").toBeDefined();
-    expect(outboundCancel!.body).toBe("");
+    expect(JSON.parse(outboundCancel!.body)).toEqual({ type: "cancel", interactionId: other, upstreamId: otherRecord!.id });
 
     const before = await snapshot(target);
     for (const route of ["claim", "events"]) {
