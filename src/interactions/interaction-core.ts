@@ -108,6 +108,8 @@ export interface Authority {
   scheduleRetry(delayMs: number): number | undefined;
   /** A call went through: no retry is pending any more. */
   dropRetry(): void;
+  /** Stores until when the create about to be sent may be on the wire (throws on a replaced instance). */
+  markSending(until: number): void;
 }
 
 export class InteractionCore {
@@ -154,6 +156,10 @@ export class InteractionCore {
       held: (ix, own) => this.held(ix, own),
       scheduleRetry: (delayMs) => this.scheduleRetry(delayMs),
       dropRetry: () => this.dropRetry(),
+      markSending: (until) => {
+        const ix = this.load();
+        if (ix) this.save({ ...ix, sendingUntil: Math.max(until, ix.sendingUntil ?? 0) });
+      },
     };
     this.cleanupLoop = cleanupRunner(this.authority);
   }
