@@ -106,7 +106,8 @@ export async function dispatchLoop(a: Authority): Promise<void> {
       for (const other of result.others ?? []) a.step({ type: "dispatch_accepted", upstreamId: other });
       return;
     }
-    landed = result.kind === "rejected" || (result.status !== undefined && result.status >= 400 && result.status < 500);
+    // Assumed of lookup upstreams: a create answered with an HTTP error made nothing.
+    landed = result.kind === "rejected" || (result.status !== undefined && result.status >= 400);
     log("warn", "upstream dispatch", call);
     if (result.kind === "rejected") {
       a.step({

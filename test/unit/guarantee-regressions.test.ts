@@ -70,6 +70,7 @@ class Stale extends Error {}
 class World {
   now = T0;
   stored: Interaction | undefined;
+  gone = false;
   alarmAt: number | undefined;
   released: string[] = [];
   private timers: { at: number; gen: number; fire: () => void }[] = [];
@@ -126,6 +127,11 @@ class World {
       store: (ix) => {
         live();
         this.stored = structuredClone(ix);
+      },
+      gone: () => this.gone,
+      markGone: () => {
+        live();
+        this.gone = true;
       },
       deleteAll: async () => {
         live();

@@ -7,7 +7,6 @@ import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/intera
 import { normaliseCreate } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
 import { GENESYS_LOOKUP_LAG_MS } from "../../src/upstreams/genesys/adapter";
-import { TWILIO_LOOKUP_LAG_MS } from "../../src/upstreams/twilio/adapter";
 import type { CancelResult, DispatchRequest, DispatchResult, PollResult, UpstreamAdapter, UpstreamRef } from "../../src/upstreams/adapter";
 
 /*
@@ -69,7 +68,9 @@ interface ModelSpec {
 const SPECS: Record<Model, ModelSpec> = {
   http: { canVeto: true, create: "key", withdrawOnRefusal: false },
   http409: { canVeto: true, create: "key409", withdrawOnRefusal: false },
-  twilio: { canVeto: true, create: "lookup", withdrawOnRefusal: true, lookupLagMs: TWILIO_LOOKUP_LAG_MS },
+  // No stated lag: the claim veto keeps a copy the lookup missed from every agent, and TaskRouter
+  // cancels it at its Timeout (or the assignment callback withdraws it when offered).
+  twilio: { canVeto: true, create: "lookup", withdrawOnRefusal: true },
   genesys: { canVeto: false, create: "lookup", withdrawOnRefusal: false, lookupLagMs: GENESYS_LOOKUP_LAG_MS },
   connect: { canVeto: false, create: "token", withdrawOnRefusal: false },
 };
@@ -77,7 +78,9 @@ const SPECS: Record<Model, ModelSpec> = {
  * The longest lookup lag a scenario may draw for a model: what its adapter states it assumes about
  * the vendor (`lookupLagMs`). A longer lag is outside what the proxy can guarantee against.
  */
-export const statedLookupLagMs = (model: Model): number => SPECS[model].lookupLagMs ?? 0;
+export const statedLookupLagMs = (model: Model): number => SPECS[model].lookupLagMs ?? (SPECS[model].create === "lookup" ? 6_000 : 0);
+/** Twilio: TaskRouter cancels a Task at its Timeout, the queue timeout plus a margin (twilio/adapter.ts). */
+const TWILIO_TTL_MARGIN_MS = 300_000;
 export const canVeto = (model: Model): boolean => SPECS[model].canVeto;
 
 /** What the upstream does with one request (a create, a lookup). */
@@ -149,7 +152,7 @@ interface CallLog {
 interface Slot {
   n: number;
   id: string;
-  storage: { record?: Interaction; alarmAt?: number };
+  storage: { record?: Interaction; alarmAt?: number; gone?: boolean };
   gen: number;
   hungGens: Set<number>;
   core: InteractionCore;
@@ -459,12 +462,7 @@ export class World {
         slot.pending.add(entry);
         let run: Promise<unknown>;
         try {
-          // InteractionObject.exists is the shell's own method over core.get (interaction-object.ts).
-          const call =
-            method === "exists"
-              ? () => slot.core.get(String(args[0])) !== null
-              : () => (slot.core as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
-          run = Promise.resolve(call());
+          run = Promise.resolve((slot.core as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
         } catch (err) {
           run = Promise.reject(err);
         }
@@ -563,6 +561,12 @@ export class World {
           slot.stored.push(ix.state);
           world.log(`#${slot.n} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
         }
+      },
+      gone: () => (live(), slot.storage.gone === true),
+      markGone: () => {
+        live();
+        slot.storage.gone = true;
+        world.log(`#${slot.n} marked gone (never created hereafter)`);
       },
       deleteAll: async () => {
         live();
@@ -1237,6 +1241,11 @@ export class World {
       if (final !== undefined && !TERMINAL.has(final)) out.push(`(l) #${slot.n}: ends ${final}, not terminal; alarm ${slot.storage.alarmAt ?? "none"}`);
       if (final !== undefined && !slot.purged) out.push(`(l) #${slot.n}: ends ${final} but its data is never purged`);
       for (const copy of this.copies) {
+        // Eventually: TaskRouter cancels a Task left waiting at its Timeout.
+        if (this.scenario.model === "twilio" && copy.state === "queued") {
+          this.log(`upstream: Task ${copy.upstreamId} would time out at t+${copy.createdAt + this.scenario.settings.queueTimeoutMs + TWILIO_TTL_MARGIN_MS - START}ms`);
+          continue;
+        }
         if (copy.tag === slot.id && (this.touch(copy)!.state === "queued" || copy.state === "idle") && !copy.vetoed) {
           out.push(`(l) #${slot.n}: ${copy.upstreamId} left waiting upstream while the proxy ends ${final ?? "never stored"}`);
         }

@@ -10,12 +10,6 @@ import { taskClient, unreachable } from "./tasks";
  * `If-Match`.
  */
 
-/**
- * Assumed: a Task TaskRouter created shows in the EvaluateTaskAttributes list within this long
- * (docs/upstreams/twilio-taskrouter.md). A repeated create looks up only after it.
- */
-export const TWILIO_LOOKUP_LAG_MS = 5_000;
-
 /** TaskRouter's longest Task TTL (two weeks). */
 const MAX_TASK_TIMEOUT_SECONDS = 1_209_600;
 /** The Task outlives the proxy's own queue timeout a little, so the proxy expires (and cancels) it first. */
@@ -38,7 +32,6 @@ export function twilioAdapter(config: Config, fetcher: typeof fetch = fetch): Up
   return {
     name: "twilio-taskrouter",
     canVeto: true,
-    lookupLagMs: TWILIO_LOOKUP_LAG_MS,
 
     async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
       try {
