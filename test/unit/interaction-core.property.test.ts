@@ -77,7 +77,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.nat({ max: 2 }).map((c): Command => ({ t: "create", c })) },
   { weight: 3, arbitrary: fc.nat({ max: 2 }).map((n): Command => ({ t: "cancel", n })) },
   {
-    weight: 3,
+    weight: 5,
     arbitrary: fc
       .record({ n: fc.nat({ max: 2 }), agent: fc.constantFrom("agent-1", "agent-2"), named: fc.boolean() })
       .map(({ n, agent, named }): Command => ({ t: "claim", n, agent, named })),
