@@ -106,8 +106,9 @@ export async function dispatchLoop(a: Authority): Promise<void> {
       for (const other of result.others ?? []) a.step({ type: "dispatch_accepted", upstreamId: other });
       return;
     }
-    // Assumed of lookup upstreams: a create answered with an HTTP error made nothing.
-    landed = result.kind === "rejected" || (result.status !== undefined && result.status >= 400);
+    // A request the upstream answered with a 4xx (a refusal, throttling) made nothing; a 5xx may
+    // come from a gateway while the upstream goes on, and a timeout or network error tells nothing.
+    landed = result.kind === "rejected" || (result.status !== undefined && result.status >= 400 && result.status < 500);
     log("warn", "upstream dispatch", call);
     if (result.kind === "rejected") {
       a.step({
