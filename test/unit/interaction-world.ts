@@ -37,18 +37,29 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * arrival, where the upstream acts, then one scheduled answer):
  * - http: Idempotency-Key replay, claim hook (veto); a refused claim keeps the copy from agents.
  * - http409: as http, but a create that arrives while another with the same key is still being
- *   processed is answered 409 "in progress" (the http adapter classifies it as it does any 4xx).
+ *   processed is answered 409 "in progress" (http.ts retries it: transient).
  * - twilio: no key; a create with mayExist first lists Tasks by interactionId (the list may lag
- *   behind creates); veto by assignment callback; a refusal for a closed call cancels the Task.
- * - genesys: no key; lookup by externalTag (may lag) before create when mayExist; no veto (the ACD
- *   gives calls to agents, the proxy polls); a new workitem is Idle for a while before routing;
- *   cancel = read, ACD cancel, read, decided by the real `assignmentOf` of the Genesys adapter.
+ *   behind creates, up to 6 s here; the adapter states no lag) and learns every Task listed; veto by
+ *   the assignment callback as twilio/routes.ts answers it: a Task that is not the one the
+ *   interaction follows, or one whose interaction is gone or closed, is rejected and cancelled; a
+ *   Task nobody is offered ends at its Timeout (queue timeout + 300 s), counted for liveness.
+ * - genesys: no key; lookup by externalTag before create when mayExist, learning every workitem
+ *   found; the lag is at most what the adapter states (`lookupLagMs`); no veto (the ACD gives calls
+ *   to agents, the proxy polls); a new workitem is Idle for a while before routing; cancel = read,
+ *   terminate (Idle) or ACD cancel (routing), read, decided by the real `assignmentOf`.
  * - connect: ClientToken idempotent within a window; no veto, polled; cancel = describe, stop.
  * The adapters' control flow is mirrored here, not run: the real ones parse `Response` bodies, which
  * resolve outside the microtask queue and so outside the scheduler's control. Classifications are
- * mirrored as the adapters make them today (http.ts: a 409 to a create is a refusal like any 4xx
- * but 408/429; twilio: a 4xx to the lookup is a refusal); Genesys workitem states go through the
- * real `assignmentOf`. A permanent refusal is sticky per interaction (it is about the payload).
+ * mirrored as the adapters make them (a failed lookup is transient on both twilio and genesys);
+ * Genesys workitem states go through the real `assignmentOf`. A permanent refusal is sticky per
+ * interaction (it is about the payload); a transient answer (503, 429) makes nothing upstream.
+ *
+ * Assumptions the proxy relies on, and the world keeps to (README "Guarantee"):
+ * - a request acts upstream within its timeout (the AbortSignal's UPSTREAM_TIMEOUT_MS) or never:
+ *   one the scheduler would deliver later is dropped on the wire (`arrivesTooLate`);
+ * - a lookup upstream shows a new copy within the lag its adapter states.
+ * The customer index's own alarm (entries whose interaction never stored itself) fires from the
+ * same clock, and its `Date.now()` is the world's clock (set by the property test).
  *
  * Invariants are checked at the event that could break them (a dispatch starting, an agent getting
  * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
