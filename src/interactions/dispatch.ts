@@ -1,6 +1,7 @@
 import { backoffMs, type DispatchResult } from "../upstreams/adapter";
 import { log, type LogFields } from "../observability/log";
 import type { Authority } from "./interaction-core";
+import type { Interaction } from "./machine";
 
 /** Dispatch attempts made in one go when resolving a lost response; later ones ride on alarms. */
 const RESOLVE_ATTEMPTS = 3;
@@ -21,11 +22,19 @@ export async function dispatchLoop(a: Authority): Promise<void> {
   let mayExist = true;
   // The retry time this loop stored itself, and waits for in its own sleep.
   let ownRetry: number | undefined;
+  // Whether this loop's last send came back with an answer that made nothing upstream (a refusal, a
+  // 4xx): then no copy of it can still land. Memory only: after a restart the stored window holds.
+  let landed = false;
+  const { lookupLagMs } = a.host.adapter;
+  const timeoutFor = (ix: Interaction, now: number) =>
+    Math.max(1, Math.min(a.host.settings.upstreamTimeoutMs, ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity));
   for (;;) {
     let ix = a.load();
     if (!ix) return;
     if (ix.state === "received") {
-      ix = a.step({ type: "dispatch_started" })!.interaction;
+      // The first send's window is stored with `dispatching`, in the same write.
+      const sendingUntil = a.host.now() + timeoutFor({ ...ix, state: "dispatching" }, a.host.now());
+      ix = a.step({ type: "dispatch_started", sendingUntil })!.interaction;
       mayExist = false;
     }
     if (!a.unresolved(ix)) return;
@@ -42,8 +51,23 @@ export async function dispatchLoop(a: Authority): Promise<void> {
       ownRetry = ix.retryAt;
       continue;
     }
-    const budget = ix.state === "dispatching" ? ix.dispatchDeadline - now : Infinity;
-    const timeout = Math.max(1, Math.min(a.host.settings.upstreamTimeoutMs, budget));
+    const timeout = timeoutFor(ix, now);
+    if (mayExist && lookupLagMs !== undefined) {
+      // A lookup upstream: look up only once every create that may still be on the wire (this
+      // instance's, or one an instance before a restart sent) has landed and become visible, so
+      // the lookup sees every copy. Then store the new send's window before it leaves: an instance
+      // that was replaced cannot store, so it never sends again.
+      const ready = landed ? now : (ix.sendingUntil ?? 0) + lookupLagMs;
+      if (now < ready) {
+        if (ix.state !== "dispatching") {
+          ownRetry = a.scheduleRetry(ready - now);
+          return;
+        }
+        await a.host.sleep(Math.min(ready, ix.dispatchDeadline) - now);
+        continue;
+      }
+      a.markSending(now + timeout);
+    }
     const requestId = a.requestId();
     const request = {
       interactionId: ix.interactionId,
@@ -78,8 +102,13 @@ export async function dispatchLoop(a: Authority): Promise<void> {
     if (result.kind === "accepted") {
       a.dropRetry();
       a.stepAfterCall({ type: "dispatch_accepted", upstreamId: result.upstreamId }, "upstream dispatch", call);
+      // Further copies a lookup found are learned too, each to be cancelled.
+      for (const other of result.others ?? []) a.step({ type: "dispatch_accepted", upstreamId: other });
       return;
     }
+    // A request the upstream answered with a 4xx (a refusal, throttling) made nothing; a 5xx may
+    // come from a gateway while the upstream goes on, and a timeout or network error tells nothing.
+    landed = result.kind === "rejected" || (result.status !== undefined && result.status >= 400 && result.status < 500);
     log("warn", "upstream dispatch", call);
     if (result.kind === "rejected") {
       a.step({

@@ -43,6 +43,8 @@ export class InteractionObject extends DurableObject<Env> {
       timeout: (ms) => AbortSignal.timeout(ms),
       load: () => storage.kv.get<Interaction>("interaction"),
       store: (ix) => storage.kv.put("interaction", ix),
+      gone: () => storage.kv.get<boolean>("gone") === true,
+      markGone: () => storage.kv.put("gone", true),
       deleteAll: () => storage.deleteAll(),
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
       waitUntil: (work) => ctx.waitUntil(work),
@@ -74,7 +76,7 @@ export class InteractionObject extends DurableObject<Env> {
 
   /** Whether this interaction has stored itself (the customer index asks, without reading its data). */
   exists(interactionId: string): boolean {
-    return this.core.get(interactionId) !== null;
+    return this.core.exists(interactionId);
   }
 
   override alarm(): Promise<void> {

@@ -101,6 +101,12 @@ export interface Interaction {
    * `Retry-After` last scheduled, stored so that an early, duplicate or post-restart alarm keeps it.
    */
   retryAt?: number;
+  /**
+   * Until when a create sent upstream may still be on the wire (its send time plus its timeout).
+   * Stored with `dispatching` for the first send and before every later one, so an instance that
+   * takes over after a restart waits for it (plus the upstream's lookup lag) before looking up.
+   */
+  sendingUntil?: number;
   timeline: TimelineEntry[];
 }
 
@@ -130,7 +136,7 @@ export function upgradeRecord(stored: Interaction): Interaction {
 }
 
 export type Event =
-  | { type: "dispatch_started" }
+  | { type: "dispatch_started"; sendingUntil?: number }
   | { type: "dispatch_accepted"; upstreamId: string }
   /** `mayExist`: an earlier attempt may have left a copy upstream (this one was a repeat). */
   | { type: "dispatch_rejected"; status?: number; reason: string; mayExist?: boolean }
@@ -257,7 +263,8 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
     case "dispatch_started": {
       if (ix.state === "received") {
         const next = transition(ix, "dispatching", "sending to upstream", ctx);
-        return same(withUpstream(next, { sent: true }));
+        const sending = event.sendingUntil === undefined ? next : { ...next, sendingUntil: event.sendingUntil };
+        return same(withUpstream(sending, { sent: true }));
       }
       return same(ix);
     }

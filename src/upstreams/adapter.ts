@@ -34,7 +34,8 @@ export interface Retry {
 }
 
 export type DispatchResult =
-  | { kind: "accepted"; upstreamId: string }
+  /** `others`: further copies a lookup found for the same interaction (each is cancelled). */
+  | { kind: "accepted"; upstreamId: string; others?: string[] }
   | { kind: "rejected"; reason: string; status?: number }
   | Retry;
 
@@ -49,6 +50,13 @@ export interface UpstreamAdapter {
   /** Creates the interaction upstream; must be idempotent per interactionId (key or lookup). */
   dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult>;
   cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult>;
+  /**
+   * Upstreams without an idempotency key, whose repeated create first looks the interaction up: how
+   * long a copy a create made may take to show in that lookup (an assumption about the vendor, see
+   * docs/upstreams). The proxy looks up only once every create it may still have on the wire has
+   * landed and this long has passed, so the lookup sees every copy.
+   */
+  readonly lookupLagMs?: number;
   /** Only for upstreams that never call back: how the proxy learns an agent took the call. */
   poll?(ref: UpstreamRef, signal: AbortSignal): Promise<PollResult>;
   readonly pollIntervalMs?: number;

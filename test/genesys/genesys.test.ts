@@ -8,7 +8,7 @@
  * fake (which forgets its tokens) costs the adapter one 401 and one fresh login.
  *
  * Numbers this file relies on (test/genesys/settings.ts): GENESYS_POLL_SECONDS=1,
- * UPSTREAM_TIMEOUT_MS=1000, CREATE_DEADLINE_MS=4000.
+ * UPSTREAM_TIMEOUT_MS=1000, CREATE_DEADLINE_MS=8000 (a repeat looks up only 1 s + 5 s after a lost answer).
  */
 import { exports } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";

@@ -22,5 +22,6 @@ export const GENESYS_BINDINGS = {
   GENESYS_FIELD_MAP: JSON.stringify({ TRX: "channel_text", identityNumber: "national_id_text", Segment: null }),
   GENESYS_POLL_SECONDS: "1",
   UPSTREAM_TIMEOUT_MS: "1000",
-  CREATE_DEADLINE_MS: "4000",
+  // Longer than UPSTREAM_TIMEOUT_MS + the adapter's lookup lag (5 s): a lost create answer is resolved in time.
+  CREATE_DEADLINE_MS: "8000",
 };

@@ -70,6 +70,7 @@ class Stale extends Error {}
 class World {
   now = T0;
   stored: Interaction | undefined;
+  gone = false;
   alarmAt: number | undefined;
   released: string[] = [];
   private timers: { at: number; gen: number; fire: () => void }[] = [];
@@ -126,6 +127,11 @@ class World {
       store: (ix) => {
         live();
         this.stored = structuredClone(ix);
+      },
+      gone: () => this.gone,
+      markGone: () => {
+        live();
+        this.gone = true;
       },
       deleteAll: async () => {
         live();
@@ -440,5 +446,84 @@ describe("a repeat grant needs the same named agent (defect 6)", () => {
     expect(world.core.claim("ix-1", "agent-7")).toEqual({ proceed: true });
     expect(world.core.claim("ix-1", "agent-7")).toEqual({ proceed: true });
     expect(world.core.claim("ix-1")).toEqual({ proceed: false, reason: "assigned" });
+  });
+});
+
+describe("a lookup upstream never misses a copy an earlier send made (issue 12, copies the proxy never learns of)", () => {
+  const LAG = 5_000;
+  /** A lookup-based upstream without a veto (Genesys-like) that states its lookup lag. */
+  function lookupWorld(): World {
+    const upstream = new Upstream(false);
+    (upstream as { lookupLagMs?: number }).lookupLagMs = LAG;
+    return new World(upstream);
+  }
+
+  it("after a lost answer the repeat looks up only once the first send's window and the lag have passed", async () => {
+    const world = lookupWorld();
+    startCreate(world);
+    await settle();
+    // The first send's window is stored with `dispatching`, in that same write.
+    expect(world.stored?.state).toBe("dispatching");
+    expect(world.stored?.sendingUntil).toBe(T0 + SETTINGS.upstreamTimeoutMs);
+    // Its answer is lost (a timeout). A copy it made may take the lag to show in the lookup.
+    await world.advance(SETTINGS.upstreamTimeoutMs + LAG - 1);
+    expect(world.upstream.dispatches).toHaveLength(1);
+    await world.advance(1);
+    expect(world.upstream.dispatches).toHaveLength(2);
+    expect(world.upstream.dispatches[1]!.request.mayExist).toBe(true);
+    // Before it left, its own window was stored.
+    expect(world.stored?.sendingUntil).toBe(T0 + SETTINGS.upstreamTimeoutMs + LAG + SETTINGS.upstreamTimeoutMs);
+  });
+
+  it("an instance that takes over after a restart waits out the old instance's send before it looks up", async () => {
+    const world = lookupWorld();
+    startCreate(world);
+    await settle();
+    world.reset();
+    // The fallback alarm of a dispatch in flight comes back early; the old send may still land.
+    world.now = T0 + 1_500;
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+    await world.advance(SETTINGS.upstreamTimeoutMs + LAG - 1_500);
+    const resumed = world.upstream.dispatches.filter((d) => d.gen === 1);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]!.request.mayExist).toBe(true);
+  });
+
+  it("a lookup that finds two copies learns both: the call keeps the first, the other is cancelled", async () => {
+    const world = lookupWorld();
+    startCreate(world);
+    await settle();
+    await world.advance(SETTINGS.upstreamTimeoutMs + LAG);
+    world.upstream.dispatches[1]!.answer({ kind: "accepted", upstreamId: "A", others: ["B"] });
+    await settle();
+    expect(world.stored?.state).toBe("queued");
+    expect(world.stored?.upstream.copies).toEqual([{ id: "A" }, { id: "B", cleanup: "pending" }]);
+    expect(world.upstream.cancels.map((c) => c.request.upstreamId)).toEqual(["B"]);
+  });
+});
+
+describe("an id answered as non-existent never creates itself later (issue 12, a reset index's create still on its way)", () => {
+  it("after a repeat create found nothing, a fresh create for that id is inactive and sends nothing", async () => {
+    const world = new World(new Upstream(false));
+    expect(await world.core.create(input(true))).toEqual({ kind: "inactive" });
+    expect(await world.core.create(input(false))).toEqual({ kind: "inactive" });
+    expect(world.stored).toBeUndefined();
+    expect(world.upstream.dispatches).toHaveLength(0);
+  });
+
+  it("after the index's alarm was told the id does not exist, a fresh create for it is inactive", async () => {
+    const world = new World(new Upstream(false));
+    expect(world.core.exists("ix-1")).toBe(false);
+    world.reset(); // the marker is stored, not kept in memory
+    expect(await world.core.create(input(false))).toEqual({ kind: "inactive" });
+    expect(world.upstream.dispatches).toHaveLength(0);
+  });
+
+  it("an interaction that exists says so, and no marker is stored", async () => {
+    const world = await queued(false);
+    expect(world.core.exists("ix-1")).toBe(true);
+    expect(world.gone).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { CustomerObject } from "../../src/interactions/customer-object";
 import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
 import { normaliseCreate } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
+import { GENESYS_LOOKUP_LAG_MS } from "../../src/upstreams/genesys/adapter";
 import type { CancelResult, DispatchRequest, DispatchResult, PollResult, UpstreamAdapter, UpstreamRef } from "../../src/upstreams/adapter";
 
 /*
@@ -36,18 +37,29 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * arrival, where the upstream acts, then one scheduled answer):
  * - http: Idempotency-Key replay, claim hook (veto); a refused claim keeps the copy from agents.
  * - http409: as http, but a create that arrives while another with the same key is still being
- *   processed is answered 409 "in progress" (the http adapter classifies it as it does any 4xx).
+ *   processed is answered 409 "in progress" (http.ts retries it: transient).
  * - twilio: no key; a create with mayExist first lists Tasks by interactionId (the list may lag
- *   behind creates); veto by assignment callback; a refusal for a closed call cancels the Task.
- * - genesys: no key; lookup by externalTag (may lag) before create when mayExist; no veto (the ACD
- *   gives calls to agents, the proxy polls); a new workitem is Idle for a while before routing;
- *   cancel = read, ACD cancel, read, decided by the real `assignmentOf` of the Genesys adapter.
+ *   behind creates, up to 6 s here; the adapter states no lag) and learns every Task listed; veto by
+ *   the assignment callback as twilio/routes.ts answers it: a Task that is not the one the
+ *   interaction follows, or one whose interaction is gone or closed, is rejected and cancelled; a
+ *   Task nobody is offered ends at its Timeout (queue timeout + 300 s), counted for liveness.
+ * - genesys: no key; lookup by externalTag before create when mayExist, learning every workitem
+ *   found; the lag is at most what the adapter states (`lookupLagMs`); no veto (the ACD gives calls
+ *   to agents, the proxy polls); a new workitem is Idle for a while before routing; cancel = read,
+ *   terminate (Idle) or ACD cancel (routing), read, decided by the real `assignmentOf`.
  * - connect: ClientToken idempotent within a window; no veto, polled; cancel = describe, stop.
  * The adapters' control flow is mirrored here, not run: the real ones parse `Response` bodies, which
  * resolve outside the microtask queue and so outside the scheduler's control. Classifications are
- * mirrored as the adapters make them today (http.ts: a 409 to a create is a refusal like any 4xx
- * but 408/429; twilio: a 4xx to the lookup is a refusal); Genesys workitem states go through the
- * real `assignmentOf`. A permanent refusal is sticky per interaction (it is about the payload).
+ * mirrored as the adapters make them (a failed lookup is transient on both twilio and genesys);
+ * Genesys workitem states go through the real `assignmentOf`. A permanent refusal is sticky per
+ * interaction (it is about the payload); a transient answer (503, 429) makes nothing upstream.
+ *
+ * Assumptions the proxy relies on, and the world keeps to (README "Guarantee"):
+ * - a request acts upstream within its timeout (the AbortSignal's UPSTREAM_TIMEOUT_MS) or never:
+ *   one the scheduler would deliver later is dropped on the wire (`arrivesTooLate`);
+ * - a lookup upstream shows a new copy within the lag its adapter states.
+ * The customer index's own alarm (entries whose interaction never stored itself) fires from the
+ * same clock, and its `Date.now()` is the world's clock (set by the property test).
  *
  * Invariants are checked at the event that could break them (a dispatch starting, an agent getting
  * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
@@ -61,14 +73,25 @@ interface ModelSpec {
   create: "key" | "key409" | "lookup" | "token";
   /** Twilio: a claim refused for a closed call also cancels the Task. */
   withdrawOnRefusal: boolean;
+  /** Lookup upstreams: the lag the adapter states (and the proxy waits out before a lookup). */
+  lookupLagMs?: number;
 }
 const SPECS: Record<Model, ModelSpec> = {
   http: { canVeto: true, create: "key", withdrawOnRefusal: false },
   http409: { canVeto: true, create: "key409", withdrawOnRefusal: false },
+  // No stated lag: the claim veto keeps a copy the lookup missed from every agent, and TaskRouter
+  // cancels it at its Timeout (or the assignment callback withdraws it when offered).
   twilio: { canVeto: true, create: "lookup", withdrawOnRefusal: true },
-  genesys: { canVeto: false, create: "lookup", withdrawOnRefusal: false },
+  genesys: { canVeto: false, create: "lookup", withdrawOnRefusal: false, lookupLagMs: GENESYS_LOOKUP_LAG_MS },
   connect: { canVeto: false, create: "token", withdrawOnRefusal: false },
 };
+/**
+ * The longest lookup lag a scenario may draw for a model: what its adapter states it assumes about
+ * the vendor (`lookupLagMs`). A longer lag is outside what the proxy can guarantee against.
+ */
+export const statedLookupLagMs = (model: Model): number => SPECS[model].lookupLagMs ?? (SPECS[model].create === "lookup" ? 6_000 : 0);
+/** Twilio: TaskRouter cancels a Task at its Timeout, the queue timeout plus a margin (twilio/adapter.ts). */
+const TWILIO_TTL_MARGIN_MS = 300_000;
 export const canVeto = (model: Model): boolean => SPECS[model].canVeto;
 
 /** What the upstream does with one request (a create, a lookup). */
@@ -140,7 +163,7 @@ interface CallLog {
 interface Slot {
   n: number;
   id: string;
-  storage: { record?: Interaction; alarmAt?: number };
+  storage: { record?: Interaction; alarmAt?: number; gone?: boolean };
   gen: number;
   hungGens: Set<number>;
   core: InteractionCore;
@@ -222,6 +245,8 @@ export class World {
   readonly violations: string[] = [];
   readonly errors: string[] = [];
   readonly trace: string[] = [];
+  /** When each upstream request's timeout fires: the request must have reached the upstream by then. */
+  readonly sendDeadlines = new WeakMap<AbortSignal, number>();
   private dispatchIndex = 0;
   private cancelIndex = 0;
   private upstreamSeq = 0;
@@ -229,7 +254,15 @@ export class World {
   private readonly dispatching = new Map<string, number>();
   private readonly everDispatched = new Set<string>();
   readonly spec: ModelSpec;
-  readonly index: { gen: number; hungGens: Set<number>; kv: Map<string, unknown>; instance: CustomerObject; pending: Set<{ gen: number; fail: () => void }> };
+  readonly index: {
+    gen: number;
+    hungGens: Set<number>;
+    kv: Map<string, unknown>;
+    alarmAt?: number;
+    alarmsRunning: { gen: number; done: boolean }[];
+    instance: CustomerObject;
+    pending: Set<{ gen: number; fail: () => void }>;
+  };
   readonly counters = {
     dispatches: 0,
     cancels: 0,
@@ -246,6 +279,7 @@ export class World {
     cancelsWhileDispatching: 0,
     alarms: 0,
     duplicateAlarms: 0,
+    indexAlarms: 0,
     overlappingAlarms: 0,
     duplicateCopies: 0,
     conflicts409: 0,
@@ -260,7 +294,7 @@ export class World {
   ) {
     this.spec = SPECS[scenario.model];
     const kv = new Map<string, unknown>();
-    this.index = { gen: 0, hungGens: new Set(), kv, instance: undefined as unknown as CustomerObject, pending: new Set() };
+    this.index = { gen: 0, hungGens: new Set(), kv, alarmsRunning: [], instance: undefined as unknown as CustomerObject, pending: new Set() };
     this.index.instance = this.newIndexInstance(0);
   }
 
@@ -303,6 +337,8 @@ export class World {
       const a = slot.storage.alarmAt;
       if (a !== undefined && (next === undefined || a < next)) next = a;
     }
+    const a = this.index.alarmAt;
+    if (a !== undefined && (next === undefined || a < next)) next = a;
     return next;
   }
 
@@ -318,8 +354,14 @@ export class World {
       }
       const timerAt = timer?.at ?? Infinity;
       const alarmAt = alarmSlot?.storage.alarmAt ?? Infinity;
-      if (Math.min(timerAt, alarmAt) > target) break;
-      if (timerAt <= alarmAt) {
+      const indexAt = this.index.alarmAt ?? Infinity;
+      if (Math.min(timerAt, alarmAt, indexAt) > target) break;
+      if (indexAt < timerAt && indexAt < alarmAt) {
+        this.now = Math.max(this.now, indexAt);
+        this.index.alarmAt = undefined;
+        this.point();
+        this.fireIndexAlarm();
+      } else if (timerAt <= alarmAt) {
         this.now = Math.max(this.now, timerAt);
         this.timers.splice(this.timers.indexOf(timer!), 1);
         this.point();
@@ -365,8 +407,32 @@ export class World {
               world.rpc(world.slotFor(id), String(method), args, { hung: () => index().hungGens.has(gen) }),
         },
       );
+    const list = ({ prefix, limit }: { prefix?: string; limit?: number }) => {
+      live();
+      const out: [string, unknown][] = [];
+      for (const [key, value] of [...world.index.kv].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        if (prefix !== undefined && !key.startsWith(prefix)) continue;
+        if (limit !== undefined && out.length >= limit) break;
+        out.push([key, value]);
+      }
+      return out;
+    };
+    // The index's own alarm (it checks entries whose interaction never stored itself): stored with
+    // the index, fired by the world's clock like the interactions' alarms.
+    const storage = {
+      kv: { ...kv, list },
+      getAlarm: async () => (live(), world.index.alarmAt ?? null),
+      setAlarm: async (at: number) => {
+        live();
+        world.index.alarmAt = at;
+      },
+      deleteAlarm: async () => {
+        live();
+        world.index.alarmAt = undefined;
+      },
+    };
     const env = { INTERACTIONS: { idFromName: (name: string) => name, get: (id: string) => stub(id) } };
-    return customerObject({ storage: { kv } }, env);
+    return customerObject({ storage }, env);
   }
 
   /** The interaction object for an id, made on first use (a Durable Object exists once addressed). */
@@ -492,6 +558,7 @@ export class World {
       timeout: (ms) => {
         const controller = new AbortController();
         world.at(world.now + ms, () => controller.abort(TIMED_OUT));
+        world.sendDeadlines.set(controller.signal, world.now + ms);
         return controller.signal;
       },
       load: () => {
@@ -505,6 +572,12 @@ export class World {
           slot.stored.push(ix.state);
           world.log(`#${slot.n} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
         }
+      },
+      gone: () => (live(), slot.storage.gone === true),
+      markGone: () => {
+        live();
+        slot.storage.gone = true;
+        world.log(`#${slot.n} marked gone (never created hereafter)`);
       },
       deleteAll: async () => {
         live();
@@ -545,11 +618,25 @@ export class World {
       if (signal.aborted) return finish(timedOut);
       signal.addEventListener("abort", () => finish(timedOut));
       void this.sched(`${label} reaches upstream`).then(() => {
+        if (this.arrivesTooLate(signal, label)) return;
         const { answer, deliver } = arrive();
         if (!deliver) return;
         void this.sched(`${label} answer`).then(() => finish(answer));
       });
     });
+  }
+
+  /**
+   * ASSUMPTION (README "Guarantee"): the upstream acts on a request within the request's timeout
+   * (UPSTREAM_TIMEOUT_MS) of its send, or never: one the scheduler delivers later was abandoned on
+   * the wire. Without a bound no proxy could tell when a create it gave up on stops being able to
+   * make a copy.
+   */
+  private arrivesTooLate(signal: AbortSignal, label: string): boolean {
+    const until = this.sendDeadlines.get(signal);
+    if (until === undefined || this.now <= until) return false;
+    this.log(`${label} did not reach upstream within its timeout: dropped on the wire`);
+    return true;
   }
 
   private nextPlan(): DispatchPlan {
@@ -563,6 +650,7 @@ export class World {
     return {
       name: world.scenario.model,
       canVeto: spec.canVeto,
+      ...(spec.lookupLagMs === undefined ? {} : { lookupLagMs: spec.lookupLagMs }),
       ...(spec.canVeto ? {} : { pollIntervalMs: POLL_INTERVAL_MS, poll: (ref: UpstreamRef, signal: AbortSignal) => world.poll(slot, gen, ref, signal) }),
       dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
         world.counters.dispatches += 1;
@@ -610,12 +698,13 @@ export class World {
         if (signal.aborted) return finish(timedOut);
         signal.addEventListener("abort", () => finish(timedOut));
         void this.sched(`${label} reaches upstream`).then(() => {
+          if (this.arrivesTooLate(signal, label)) return;
           const key = request.interactionId;
           if (plan !== "503" && plan !== "429" && this.processing.has(key)) {
             this.counters.conflicts409 += 1;
             this.log(`upstream: ${label} → 409 in progress`);
-            // http.ts: a 4xx other than 408/429 is a refusal.
-            void this.sched(`${label} answer`).then(() => finish({ kind: "rejected", reason: "HTTP 409", status: 409 }));
+            // http.ts: a 409 to a create means the same key is still in flight: transient.
+            void this.sched(`${label} answer`).then(() => finish({ kind: "retry", reason: "HTTP 409 (same key in flight)", status: 409 }));
             return;
           }
           if (plan !== "503" && plan !== "429") this.processing.add(key);
@@ -640,14 +729,16 @@ export class World {
     const t = this.transient(plan);
     if (t) return t;
     if (plan === "reject") {
-      // twilio: find() answers a 4xx as a refusal; genesys: a failed lookup is retried.
+      // twilio find() and genesys find(): a failed lookup is transient, never "nothing exists".
       this.log(`upstream: #${slot.n} lookup → 400`);
-      return this.scenario.model === "twilio" ? { answer: { kind: "rejected", reason: "HTTP 400", status: 400 }, deliver: true } : { answer: { kind: "retry", reason: "lookup failed", status: 400 }, deliver: true };
+      return { answer: { kind: "retry", reason: "lookup failed", status: 400 }, deliver: true };
     }
-    const found = this.copies.find((c) => c.tag === request.interactionId && c.visibleAt <= this.now);
-    this.log(`upstream: #${slot.n} lookup → ${found ? found.upstreamId : "nothing"}`);
+    // twilio find() and genesys find() answer every copy the lookup shows.
+    const [found, ...others] = this.copies.filter((c) => c.tag === request.interactionId && c.visibleAt <= this.now).map((c) => c.upstreamId);
+    this.log(`upstream: #${slot.n} lookup → ${found ? [found, ...others].join(", ") : "nothing"}`);
     if (plan === "lost" || plan === "lost-hang") return { answer: undefined, deliver: false };
-    return { answer: found ? { kind: "accepted", upstreamId: found.upstreamId } : undefined, deliver: true };
+    if (found === undefined) return { answer: undefined, deliver: true };
+    return { answer: others.length > 0 ? { kind: "accepted", upstreamId: found, others } : { kind: "accepted", upstreamId: found }, deliver: true };
   }
 
   private arriveCreate(slot: Slot, request: DispatchRequest, plan: DispatchPlan): { answer: DispatchResult; deliver: boolean } {
@@ -724,17 +815,18 @@ export class World {
     const copy = this.touch(this.copies.find((c) => c.upstreamId === ref.upstreamId));
     let answer: CancelResult;
     if (this.scenario.model === "genesys") {
-      // genesys/adapter.ts cancel(): read; with agent → too late; ended → cancelled; else ACD cancel
-      // (refused for an Idle workitem), read again, decide by assignmentOf.
+      // genesys/adapter.ts cancel(): read; with agent → too late; ended → cancelled (too late with an
+      // assignee); else take it out of routing (terminate while Idle, ACD cancel while routing),
+      // read again and decide by assignmentOf: only an ended workitem confirms.
       const before = assignmentOf(this.workitem(copy));
       if (!copy) answer = { kind: "cancelled" };
       else if (before.kind === "with_agent") answer = { kind: "too_late", ...(before.agentId ? { agentId: before.agentId } : {}) };
-      else if (before.kind === "ended") answer = { kind: "cancelled" };
+      else if (before.kind === "ended") answer = copy.agent ? { kind: "too_late", agentId: copy.agent } : { kind: "cancelled" };
       else {
-        if (copy.state === "queued") copy.state = "cancelled";
+        if (copy.state === "queued" || copy.state === "idle") copy.state = "cancelled";
         const now = assignmentOf(this.workitem(copy));
         if (now.kind === "with_agent") answer = { kind: "too_late", ...(now.agentId ? { agentId: now.agentId } : {}) };
-        else if (now.kind === "ended" || (now.kind as string) === "idle") answer = { kind: "cancelled" };
+        else if (now.kind === "ended") answer = { kind: "cancelled" };
         else answer = { kind: "retry", reason: "Genesys has not confirmed the cancel yet" };
       }
     } else if (copy?.state === "assigned") {
@@ -804,6 +896,39 @@ export class World {
     );
   }
 
+  /** The customer index's alarm, run as the runtime runs any alarm (retried when cut short or thrown). */
+  private fireIndexAlarm(): void {
+    this.counters.indexAlarms += 1;
+    const index = this.index;
+    const gen = index.gen;
+    this.log(`index alarm fires g${gen}`);
+    const invocation = { gen, done: false };
+    index.alarmsRunning.push(invocation);
+    let run: Promise<void>;
+    try {
+      run = index.instance.alarm();
+    } catch (err) {
+      run = Promise.reject(err);
+    }
+    const finish = () => {
+      invocation.done = true;
+      index.alarmsRunning = index.alarmsRunning.filter((a) => a !== invocation);
+    };
+    run.then(finish, (err: unknown) => {
+      if (invocation.done) return;
+      finish();
+      if (gen !== index.gen) return;
+      if (!(err instanceof StaleInstance) && !(err instanceof ObjectReset)) this.errors.push(`index alarm: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      this.retryIndexAlarm("index alarm handler threw");
+    });
+  }
+
+  private retryIndexAlarm(why: string): void {
+    if (this.index.alarmAt !== undefined) return;
+    this.index.alarmAt = this.now + ALARM_RETRY_MS;
+    this.log(`${why}: runtime retries the index alarm at t+${this.index.alarmAt - START}ms`);
+  }
+
   private retryAlarm(slot: Slot, why: string): void {
     if (slot.storage.alarmAt !== undefined) return;
     slot.storage.alarmAt = this.now + ALARM_RETRY_MS;
@@ -818,6 +943,9 @@ export class World {
       index.gen += 1;
       for (const p of index.pending) p.fail();
       index.pending.clear();
+      for (const a of index.alarmsRunning) a.done = true;
+      if (index.alarmsRunning.length > 0) this.retryIndexAlarm("index alarm handler interrupted by the restart");
+      index.alarmsRunning = [];
       index.instance = this.newIndexInstance(index.gen);
       this.log(`index restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${index.gen}`);
       return;
@@ -952,6 +1080,7 @@ export class World {
     }
     const agentId = named || this.scenario.model === "twilio" ? agent : undefined;
     this.log(`upstream: claim ${copy.upstreamId} (#${slot.n}) for ${agent}${agentId ? "" : " (no agentId)"}`);
+    if (this.scenario.model === "twilio") return this.twilioAssignment(slot, copy, agent);
     this.rpc(slot, "claim", agentId === undefined ? [slot.id] : [slot.id, agentId], { hung: () => false }).then(
       (answer) => {
         const a = answer as { proceed: boolean; reason?: string };
@@ -965,6 +1094,38 @@ export class World {
       () => {
         this.log(`upstream: claim ${copy.upstreamId} for ${agent} failed (no answer): not given`);
       },
+    );
+  }
+
+  /**
+   * Twilio's assignment callback as twilio/routes.ts answers it: read the interaction; purged or
+   * never made → reject and cancel the Task; a Task that is not the one the interaction follows
+   * (its first copy) → reject and cancel it; otherwise the claim decides, and a refusal for a
+   * closed call cancels the Task too.
+   */
+  private twilioAssignment(slot: Slot, copy: Copy, agent: string): void {
+    void this.rpc(slot, "get", [slot.id], { hung: () => false }).then(
+      (value) => {
+        const ix = value as Interaction | null;
+        const followed = ix?.upstream.copies[0]?.id;
+        if (ix === null || (followed !== undefined && followed !== copy.upstreamId)) {
+          this.log(`upstream: assignment callback for ${copy.upstreamId}: ${ix === null ? "no interaction" : "not the Task followed"} → reject, withdraw`);
+          return this.refused(slot, copy, "not_found");
+        }
+        this.rpc(slot, "claim", [slot.id, agent], { hung: () => false }).then(
+          (answer) => {
+            const a = answer as { proceed: boolean; reason?: string };
+            this.log(`upstream: claim ${copy.upstreamId} for ${agent} → ${JSON.stringify(a)}`);
+            if (a.proceed) {
+              if (copy.state === "queued" || copy.state === "assigned") this.give(slot, copy, agent);
+              return;
+            }
+            this.refused(slot, copy, a.reason);
+          },
+          () => this.log(`upstream: claim ${copy.upstreamId} for ${agent} failed (no answer): not given`),
+        );
+      },
+      () => this.log(`upstream: assignment callback for ${copy.upstreamId} could not read the interaction: not given`),
     );
   }
 
@@ -1091,6 +1252,11 @@ export class World {
       if (final !== undefined && !TERMINAL.has(final)) out.push(`(l) #${slot.n}: ends ${final}, not terminal; alarm ${slot.storage.alarmAt ?? "none"}`);
       if (final !== undefined && !slot.purged) out.push(`(l) #${slot.n}: ends ${final} but its data is never purged`);
       for (const copy of this.copies) {
+        // Eventually: TaskRouter cancels a Task left waiting at its Timeout.
+        if (this.scenario.model === "twilio" && copy.state === "queued") {
+          this.log(`upstream: Task ${copy.upstreamId} would time out at t+${copy.createdAt + this.scenario.settings.queueTimeoutMs + TWILIO_TTL_MARGIN_MS - START}ms`);
+          continue;
+        }
         if (copy.tag === slot.id && (this.touch(copy)!.state === "queued" || copy.state === "idle") && !copy.vetoed) {
           out.push(`(l) #${slot.n}: ${copy.upstreamId} left waiting upstream while the proxy ends ${final ?? "never stored"}`);
         }
@@ -1098,8 +1264,13 @@ export class World {
     }
     // (d) no index entry outlives its interaction.
     for (const [key, id] of this.index.kv) {
+      if (!key.startsWith("customer:")) continue;
       const slot = this.byId.get(String(id));
       if (!slot || slot.purged || slot.storage.record === undefined) out.push(`(d) index entry ${key.slice(0, 18)}… → ${this.label(String(id))} outlives its interaction (${slot ? (slot.purged ? "purged" : "never stored") : "never created"})`);
+    }
+    // (d) an entry still unconfirmed has an alarm that will check it.
+    for (const key of this.index.kv.keys()) {
+      if (key.startsWith("unconfirmed:") && this.index.alarmAt === undefined) out.push(`(d) index marker for ${this.label(key.slice(12))} left without an alarm to check it`);
     }
     // (f) no acknowledged create lost.
     for (const c of this.calls) {

@@ -19,6 +19,12 @@ import { assigneeOf, assignmentOf, hasAssignee, workitemCreate, type Workitem } 
 
 const WORKITEMS = "/api/v2/taskmanagement/workitems";
 
+/**
+ * Assumed: a workitem Genesys created shows in the workitems query by externalTag within this long
+ * (docs/upstreams/genesys-cloud.md). A repeated create looks up only after it.
+ */
+export const GENESYS_LOOKUP_LAG_MS = 5_000;
+
 function retry({ reason, status, retryAfterMs }: Trouble, prefix = ""): Retry {
   return { kind: "retry", reason: prefix + reason, status, retryAfterMs };
 }
@@ -49,8 +55,8 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
     return workitem;
   }
 
-  /** A workitem an earlier attempt created: same worktype, externalTag = interactionId. */
-  async function find(interactionId: string, signal: AbortSignal): Promise<string | undefined> {
+  /** Every workitem an earlier attempt created: same worktype, externalTag = interactionId. */
+  async function find(interactionId: string, signal: AbortSignal): Promise<string[]> {
     const response = await client.call(
       "POST",
       `${WORKITEMS}/query`,
@@ -66,8 +72,10 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
     if (!response.ok) throw await troubleOf(response, "workitems:workitem:view");
     const answer = await body<{ entities?: Workitem[] }>(response);
     if (answer === null) throw new Trouble(false, "Genesys answered an unreadable query result");
-    const match = (answer.entities ?? []).find((w) => workitemId(w.id) && (w.externalTag === undefined || w.externalTag === interactionId));
-    return match ? workitemId(match.id) : undefined;
+    return (answer.entities ?? []).flatMap((w) => {
+      const id = workitemId(w.id);
+      return id !== undefined && (w.externalTag === undefined || w.externalTag === interactionId) ? [id] : [];
+    });
   }
 
   async function create(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
@@ -93,6 +101,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
   return {
     name: "genesys-cloud",
     canVeto: false,
+    lookupLagMs: GENESYS_LOOKUP_LAG_MS,
     pollIntervalMs: gc.pollSeconds * 1000,
 
     async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
@@ -101,8 +110,9 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
         // Without an answer we must not create blindly, and must not call it refused either (that
         // would tell the proxy "nothing exists upstream").
         try {
-          const existing = await find(request.interactionId, signal);
-          if (existing !== undefined) return { kind: "accepted", upstreamId: existing };
+          // Every copy found is learned: more than one means an earlier create landed twice.
+          const [first, ...others] = await find(request.interactionId, signal);
+          if (first !== undefined) return others.length > 0 ? { kind: "accepted", upstreamId: first, others } : { kind: "accepted", upstreamId: first };
         } catch (err) {
           return retry(unreachable(err), "looking up an earlier create: ");
         }

@@ -81,10 +81,16 @@ export function taskClient(config: TwilioConfig, fetcher: typeof fetch = fetch) 
       // interactionIds are UUIDs, so the quoted literal needs no escaping.
       const query = new URLSearchParams({ EvaluateTaskAttributes: `interactionId == "${interactionId}"`, PageSize: "20" });
       const response = await call("GET", `${tasks}?${query}`, signal);
-      if (!response.ok) return refusal(response);
+      // A lookup that failed says nothing about what exists: never "nothing", never a refusal of
+      // the create (that would tell the proxy the upstream holds nothing). Tried again later.
+      if (!response.ok) return retryOf(await refusal(response));
       const list = (await json(response))?.tasks;
-      const found = Array.isArray(list) ? list.find((t) => typeof t?.sid === "string" && TASK_SID.test(t.sid)) : undefined;
-      return found ? { kind: "accepted", upstreamId: found.sid as string } : undefined;
+      if (!Array.isArray(list)) return { kind: "retry", reason: "an unreadable Task list", status: response.status };
+      // Every Task found: more than one means an earlier create landed twice; the others are cancelled.
+      const sids = list.flatMap((t) => (typeof t?.sid === "string" && TASK_SID.test(t.sid) ? [t.sid as string] : []));
+      const [first, ...others] = sids;
+      if (first === undefined) return undefined;
+      return others.length > 0 ? { kind: "accepted", upstreamId: first, others } : { kind: "accepted", upstreamId: first };
     },
 
     /** Creates the Task in the configured Workflow. */
