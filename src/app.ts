@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "./app-env";
 import { getConfig, type ConfigResult } from "./config";
 import { diyalogRoutes, diyalogStoredRoutes } from "./diyalog/routes";
@@ -73,6 +73,12 @@ export function createApp(basePath = ""): Hono<AppEnv> {
 
   app.notFound(() => {
     return failure(404, "not_found", "no such route");
+  });
+
+  // Routes are exact: `hono/tiny`'s pattern router would also match them with a trailing slash.
+  app.use(async (c, next) => {
+    if (c.req.path.length > 1 && c.req.path.endsWith("/")) return failure(404, "not_found", "no such route");
+    await next();
   });
 
   app.get("/healthz", (c) => health(getConfig(c.env)));

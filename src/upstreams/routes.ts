@@ -1,4 +1,5 @@
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono/tiny";
 import * as z from "zod/mini";
 import type { AppEnv } from "../app-env";
 import { parseJson, readText, requireJson } from "../http/body";

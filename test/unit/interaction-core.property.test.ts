@@ -204,7 +204,8 @@ describe("InteractionCore and the customer index under random interleavings, per
       }
       atLeast("duplicateAlarms", runs / 100);
       atLeast("lost", runs / 10);
-      if (canVeto(model)) atLeast("claimsRefusedAfterCancelAck", runs / 100);
+      // Rare by nature (a claim must come after the cancel was acknowledged): observed 57–182 per 7,000.
+      if (canVeto(model)) atLeast("claimsRefusedAfterCancelAck", runs / 250);
       else atLeast("polls", runs);
       if (model === "http409") atLeast("conflicts409", runs / 1000);
     }, 600_000);

@@ -1,4 +1,5 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../../app-env";
 import { isInteractionId } from "../../diyalog/routes";
 import { readText } from "../../http/body";
