@@ -332,7 +332,7 @@ export class InteractionCore {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
     }
     if (result.kind === "assigned") this.step({ type: "assignment_seen", ...(result.agentId ? { agentId: result.agentId } : {}) });
-    else if (result.kind === "gone") this.step({ type: "upstream_event", kind: "failed", reason: "no longer queued upstream" });
+    else if (result.kind === "gone") this.step({ type: "upstream_unseen", reason: "poll" });
     this.schedulePoll();
   }
 

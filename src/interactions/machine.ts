@@ -148,7 +148,9 @@ export type Event =
   | { type: "claim"; agentId?: string }
   | { type: "assignment_seen"; agentId?: string }
   | { type: "queue_timeout" }
-  | { type: "upstream_event"; kind: "abandoned" | "failed" | "completed"; reason?: string };
+  | { type: "upstream_event"; kind: "abandoned" | "failed" | "completed"; reason?: string }
+  /** A poll no longer sees the call queued upstream: it fails, and its copies are still cancelled. */
+  | { type: "upstream_unseen"; reason: string };
 
 export interface Context {
   now: number;
@@ -393,6 +395,11 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
     case "queue_timeout": {
       if (!ACTIVE.has(ix.state)) return same(ix);
       return closeWaiting(ix, "expired", "no agent within QUEUE_TIMEOUT_SECONDS", ctx);
+    }
+
+    case "upstream_unseen": {
+      if (!ACTIVE.has(ix.state)) return same(ix);
+      return closeWaiting(ix, "failed", `upstream no longer shows it queued: ${event.reason}`, ctx);
     }
 
     case "upstream_event": {

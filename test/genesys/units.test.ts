@@ -280,7 +280,7 @@ describe("adapter decisions", () => {
     ]);
   });
 
-  it("cancel: a missing permission is retried (the DELETE stays unconfirmed), a workitem Genesys no longer has is cancelled", async () => {
+  it("cancel: a missing permission is retried (the DELETE stays unconfirmed); a 404 is cancelled only when the externalTag query does not show the workitem either", async () => {
     let cancelled = false;
     const forbidden = scripted((method, path) =>
       path === "/oauth/token" ? login() : method === "GET" ? json(200, { assignmentState: "AcdStarted" }) : json(403, {}),
@@ -288,10 +288,18 @@ describe("adapter decisions", () => {
     expect(await forbidden.adapter.cancel(REF, signal())).toMatchObject({ kind: "retry", status: 403, reason: expect.stringContaining("cancelRouting") });
     const gone = scripted((_m, path) => {
       cancelled = true;
-      return path === "/oauth/token" ? login() : json(404, { code: "not.found", status: 404 });
+      return path === "/oauth/token" ? login() : path.endsWith("/query") ? json(200, { entities: [] }) : json(404, { code: "not.found", status: 404 });
     });
     expect(await gone.adapter.cancel(REF, signal())).toEqual({ kind: "cancelled" });
     expect(cancelled).toBe(true);
+    const stillThere = scripted((_m, path) =>
+      path === "/oauth/token"
+        ? login()
+        : path.endsWith("/query")
+          ? json(200, { entities: [{ id: REF.upstreamId, externalTag: REF.interactionId, assignmentState: "AcdStarted" }] })
+          : json(404, { code: "not.found", status: 404 }),
+    );
+    expect(await stillThere.adapter.cancel(REF, signal())).toMatchObject({ kind: "retry" });
   });
 
   it("cancel: an ACD cancel answered with an assignee is too late, even when the state says AcdCancelled", async () => {
@@ -318,12 +326,17 @@ describe("adapter decisions", () => {
     expect(await forbidden.adapter.cancel(REF, signal())).toMatchObject({ kind: "retry", status: 403, reason: expect.stringContaining("workitems:workitem:terminate") });
   });
 
-  it("poll: waiting, assigned with the assignee, gone; errors are retries", async () => {
+  it("poll: waiting, assigned with the assignee (also once closed), gone only when the query agrees with a 404; errors are retries", async () => {
     const answer = (body: unknown, status = 200) => scripted((_m, path) => (path === "/oauth/token" ? login() : json(status, body))).adapter;
     expect(await answer({ assignmentState: "AcdStarted" }).poll!(REF, signal())).toEqual({ kind: "waiting" });
     expect(await answer({ assignmentState: "Alerting", assignee: { id: USER } }).poll!(REF, signal())).toEqual({ kind: "assigned", agentId: USER });
     expect(await answer({ assignmentState: "AcdCancelled" }).poll!(REF, signal())).toEqual({ kind: "gone" });
-    expect(await answer({}, 404).poll!(REF, signal())).toEqual({ kind: "gone" });
+    expect(await answer({ assignmentState: "Terminated", statusCategory: "Closed", assignee: { id: USER } }).poll!(REF, signal())).toEqual({ kind: "assigned", agentId: USER });
+    const notFound = (entities: unknown[]) =>
+      scripted((_m, path) => (path === "/oauth/token" ? login() : path.endsWith("/query") ? json(200, { entities }) : json(404, {}))).adapter;
+    expect(await notFound([]).poll!(REF, signal())).toEqual({ kind: "gone" });
+    expect(await notFound([{ id: REF.upstreamId, externalTag: REF.interactionId, assignmentState: "AcdStarted" }]).poll!(REF, signal())).toEqual({ kind: "waiting" });
+    expect(await answer({}, 404).poll!(REF, signal())).toMatchObject({ kind: "retry", status: 404 });
     expect(await answer({}, 500).poll!(REF, signal())).toMatchObject({ kind: "retry", status: 500 });
   });
 });

@@ -649,6 +649,20 @@ describe("apply: queue timeout and upstream events", () => {
     });
   });
 
+  it("upstream_unseen (a poll no longer sees it queued) fails the call with its copy still to cancel", () => {
+    const ix = queued();
+    const out = apply(ix, { type: "upstream_unseen", reason: "poll" }, ctx(T0 + 88, false));
+    expect(out.interaction.state).toBe("failed");
+    expect(out.interaction.upstream.cleanup).toBe("pending");
+    expect(out.interaction.upstream.copies.every((c) => c.cleanup === "pending")).toBe(true);
+    expect(out.interaction.upstream.copies.length).toBeGreaterThan(0);
+    expect(out.effects).toEqual([{ type: "cancel_upstream" }]);
+    for (const make of [() => assigned(), cancellingQueued, cancelled, failedRejected, expired]) {
+      const ended = make();
+      expect(apply(ended, { type: "upstream_unseen", reason: "poll" }, ctx()).interaction).toBe(ended);
+    }
+  });
+
   it("upstream_event without a reason", () => {
     const out = apply(dispatching(), { type: "upstream_event", kind: "abandoned" }, ctx());
     expect(out.interaction.state).toBe("failed");

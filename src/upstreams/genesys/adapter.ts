@@ -42,12 +42,18 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
   const client = genesysClient(gc, fetcher);
   const lookup = employeeLookup(gc, client);
 
-  /** The workitem, or null when Genesys does not know it (any more). */
-  async function read(id: string, signal: AbortSignal): Promise<Workitem | null> {
+  /**
+   * The workitem, or null when Genesys does not know it (any more). A 404 alone is no proof (a
+   * transient or misrouted answer would turn into a "cancelled" the customer's call does not have):
+   * absence is believed only when the externalTag query does not show the workitem either. If the
+   * query shows it, its entity is the answer. Assumption: the query reflects a workitem within the
+   * time between its create and this read (the first poll runs GENESYS_POLL_SECONDS after the create).
+   */
+  async function read(id: string, interactionId: string, signal: AbortSignal): Promise<Workitem | null> {
     const response = await client.call("GET", `${WORKITEMS}/${encodeURIComponent(id)}`, undefined, signal);
     if (response.status === 404) {
       await response.body?.cancel();
-      return null;
+      return (await find(interactionId, signal)).find((w) => w.id === id) ?? null;
     }
     if (!response.ok) throw await troubleOf(response, "workitems:workitem:view");
     const workitem = await body<Workitem>(response);
@@ -56,7 +62,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
   }
 
   /** Every workitem an earlier attempt created: same worktype, externalTag = interactionId. */
-  async function find(interactionId: string, signal: AbortSignal): Promise<string[]> {
+  async function find(interactionId: string, signal: AbortSignal): Promise<Workitem[]> {
     const response = await client.call(
       "POST",
       `${WORKITEMS}/query`,
@@ -72,10 +78,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
     if (!response.ok) throw await troubleOf(response, "workitems:workitem:view");
     const answer = await body<{ entities?: Workitem[] }>(response);
     if (answer === null) throw new Trouble(false, "Genesys answered an unreadable query result");
-    return (answer.entities ?? []).flatMap((w) => {
-      const id = workitemId(w.id);
-      return id !== undefined && (w.externalTag === undefined || w.externalTag === interactionId) ? [id] : [];
-    });
+    return (answer.entities ?? []).filter((w) => workitemId(w.id) !== undefined && (w.externalTag === undefined || w.externalTag === interactionId));
   }
 
   async function create(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
@@ -111,7 +114,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
         // would tell the proxy "nothing exists upstream").
         try {
           // Every copy found is learned: more than one means an earlier create landed twice.
-          const [first, ...others] = await find(request.interactionId, signal);
+          const [first, ...others] = (await find(request.interactionId, signal)).map((w) => workitemId(w.id)!);
           if (first !== undefined) return others.length > 0 ? { kind: "accepted", upstreamId: first, others } : { kind: "accepted", upstreamId: first };
         } catch (err) {
           return retry(unreachable(err), "looking up an earlier create: ");
@@ -138,7 +141,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
       const id = ref.upstreamId;
       const path = `${WORKITEMS}/${encodeURIComponent(id)}`;
       try {
-        const before = await read(id, signal);
+        const before = await read(id, ref.interactionId, signal);
         if (before === null) return { kind: "cancelled" };
         const seen = assignmentOf(before);
         if (seen.kind === "with_agent") return { kind: "too_late", agentId: seen.agentId };
@@ -149,8 +152,8 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
         const response = await client.call("POST", `${path}/${action}`, undefined, signal);
         let after: Workitem | null = null;
         if (response.status === 404) {
+          // Not a confirmation by itself: the re-read below (with its query) decides.
           await response.body?.cancel();
-          return { kind: "cancelled" };
         } else if (response.ok) {
           after = await body<Workitem>(response);
           // Genesys answered the cancel with an agent named: the offer was (or is) with someone.
@@ -161,7 +164,7 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
         } else {
           throw await troubleOf(response, permission);
         }
-        if (after === null || assignmentOf(after).kind !== "ended") after = await read(id, signal);
+        if (after === null || assignmentOf(after).kind !== "ended") after = await read(id, ref.interactionId, signal);
         if (after === null) return { kind: "cancelled" };
         const now = assignmentOf(after);
         if (now.kind === "with_agent" || hasAssignee(after)) return { kind: "too_late", agentId: assigneeOf(after) };
@@ -175,10 +178,12 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
     /** While queued: has ACD given the workitem to an agent, or has it left routing? */
     async poll(ref: UpstreamRef, signal: AbortSignal): Promise<PollResult> {
       try {
-        const workitem = await read(ref.upstreamId, signal);
+        const workitem = await read(ref.upstreamId, ref.interactionId, signal);
         if (workitem === null) return { kind: "gone" };
         const seen = assignmentOf(workitem);
         if (seen.kind === "with_agent") return { kind: "assigned", agentId: seen.agentId };
+        // Ended with an assignee: an agent took it and finished between two polls.
+        if (seen.kind === "ended" && hasAssignee(workitem)) return { kind: "assigned", agentId: assigneeOf(workitem) };
         return seen.kind === "ended" ? { kind: "gone" } : { kind: "waiting" };
       } catch (err) {
         return retry(unreachable(err));
