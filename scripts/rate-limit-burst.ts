@@ -7,8 +7,9 @@
  *   2. a second key, right after, is unaffected (its requests pass);
  *   3. 605 requests with wrong keys from this machine's address: 401 until the limit, then 429;
  *      a valid key from the same address still passes.
- * The requests are cheap reads of an id nobody created (404 once past the key limit; bodiless, since
- * `wrangler dev`'s proxy turns early answers to uploads into 503s, see platform notes). Exits non-zero when any expectation fails. Loopback only; bounded (~a minute at most).
+ * The requests are cheap reads of an id nobody created (404 once past the key limit; bodiless: early
+ * answers to uploads are proved by `npm run e2e:early`). Exits non-zero when any expectation fails.
+ * Loopback only; bounded (~a minute at most).
  *
  * Usage: npm run e2e:rate-limit
  */
