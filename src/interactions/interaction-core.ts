@@ -181,7 +181,11 @@ export class InteractionCore {
   private load(): Interaction | null {
     if (this.record === undefined) {
       const stored = this.host.load();
-      this.record = stored === undefined ? null : upgradeRecord(stored);
+      let ix = stored === undefined ? null : upgradeRecord(stored);
+      // Stored before send windows were kept: a send from before this load may still be on the wire,
+      // so a lookup upstream waits as if one had just left.
+      if (ix?.upstream.sent && ix.sendingUntil === undefined) ix = { ...ix, sendingUntil: this.host.now() + this.host.settings.upstreamTimeoutMs };
+      this.record = ix;
     }
     return this.record;
   }

@@ -450,14 +450,6 @@ describe("a repeat grant needs the same named agent (defect 6)", () => {
 });
 
 describe("a lookup upstream never misses a copy an earlier send made (issue 12, copies the proxy never learns of)", () => {
-  const LAG = 5_000;
-  /** A lookup-based upstream without a veto (Genesys-like) that states its lookup lag. */
-  function lookupWorld(): World {
-    const upstream = new Upstream(false);
-    (upstream as { lookupLagMs?: number }).lookupLagMs = LAG;
-    return new World(upstream);
-  }
-
   it("after a lost answer the repeat looks up only once the first send's window and the lag have passed", async () => {
     const world = lookupWorld();
     startCreate(world);
@@ -525,5 +517,197 @@ describe("an id answered as non-existent never creates itself later (issue 12, a
     const world = await queued(false);
     expect(world.core.exists("ix-1")).toBe(true);
     expect(world.gone).toBe(false);
+  });
+});
+
+/* ---- records stored by earlier versions, restarts, duplicate alarms (adversarial review) ---- */
+const LAG = 5_000;
+/** A lookup-based upstream without a veto (Genesys-like) that states its lookup lag. */
+function lookupWorld(): World {
+  const upstream = new Upstream(false);
+  (upstream as { lookupLagMs?: number }).lookupLagMs = LAG;
+  return new World(upstream);
+}
+/** A record as stored before copies and the send window existed: a single `id`, no `sendingUntil`. */
+function oldRecord(state: Interaction["state"], extra: Record<string, unknown> = {}, id?: string): Interaction {
+  const base = createInteraction({ interactionId: "ix-1", customerId: "customer-1", attributes: {} }, "test", T0, 8_000);
+  const { copies: _c, ...up } = base.upstream;
+  return {
+    ...base,
+    state,
+    upstream: { ...up, sent: true, ...(id === undefined ? {} : { id }), ...extra } as unknown as Interaction["upstream"],
+  };
+}
+
+describe("old records without a stored send window (lookup upstream)", () => {
+  it("old dispatching record, restart 200 ms after its send: the new instance waits the old send's window + lag before looking up", async () => {
+    const world = lookupWorld();
+    world.stored = oldRecord("dispatching");
+    world.reset();
+    world.now = T0 + 200; // the old instance's create (timeout 1 s) may still be on the wire
+    void world.core.alarm();
+    await settle();
+    // Expected: nothing before T0 + timeout + LAG (what a new-shape record gets). Observed: an immediate lookup.
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+    await world.advance(SETTINGS.upstreamTimeoutMs + LAG - 200 - 1);
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+  });
+
+  it("old cancelling record with no id (cancel raced the dispatch), restart mid-send: no lookup until the old send's window + lag", async () => {
+    const world = lookupWorld();
+    world.stored = oldRecord("cancelling");
+    world.reset();
+    world.now = T0 + 300;
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+  });
+
+  it("old failed record with cleanup pending and no id: no lookup before a send window + lag from load", async () => {
+    const world = lookupWorld();
+    world.stored = oldRecord("failed", { cleanup: "pending" });
+    world.reset();
+    world.now = T0 + 8_100; // old code may have sent a resolving repeat just now
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+  });
+});
+
+describe("old-shape records in each state", () => {
+  it("old cancelling with id: restart, alarm cancels the id; DELETE answers done only after the confirmation; claims refused", async () => {
+    const world = new World(new Upstream(false));
+    world.stored = oldRecord("cancelling", { cleanup: "pending" }, "OLD");
+    world.reset();
+    expect(world.core.claim("ix-1", "agent-1")).toEqual({ proceed: false, reason: "cancelling" });
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.cancels.map((c) => c.request.upstreamId)).toEqual(["OLD"]);
+    const del = world.core.cancel("ix-1");
+    await settle();
+    world.upstream.cancels[0]!.answer({ kind: "cancelled" });
+    expect(await del).toEqual({ kind: "done", interactionId: "ix-1", state: "cancelled" });
+    expect(world.core.claim("ix-1", "agent-1")).toEqual({ proceed: false, reason: "cancelled" });
+  });
+
+  it("old failed with id and cleanup pending (no veto): repeat create answers failed, DELETE unconfirmed until the cancel lands", async () => {
+    const world = new World(new Upstream(false));
+    world.stored = oldRecord("failed", { cleanup: "pending" }, "OLD");
+    world.reset();
+    const c = await world.core.create(input(true));
+    expect(c.kind).toBe("failed");
+    const del = world.core.cancel("ix-1");
+    await settle();
+    void world.core.alarm();
+    await world.advance(SETTINGS.upstreamTimeoutMs);
+    expect((await del).kind).toBe("unconfirmed");
+    expect(world.core.claim("ix-1")).toEqual({ proceed: false, reason: "failed" });
+  });
+
+  it("old assigned with id (too_late path, cleanup done): nothing is cancelled, DELETE says already_assigned", async () => {
+    const world = new World(new Upstream(false));
+    world.stored = oldRecord("assigned", { cleanup: "done", agentId: "a1" }, "OLD");
+    world.reset();
+    expect(await world.core.cancel("ix-1")).toEqual({ kind: "already_assigned", interactionId: "ix-1" });
+    expect(world.upstream.cancels).toHaveLength(0);
+    expect(world.core.claim("ix-1", "a1")).toEqual({ proceed: true });
+    expect(world.core.claim("ix-1", "a2")).toEqual({ proceed: false, reason: "assigned" });
+  });
+
+  it("old queued with id: claim by an agent is granted once, cancel after it says already_assigned", async () => {
+    const world = new World(new Upstream(true));
+    world.stored = { ...oldRecord("queued", {}, "OLD"), expiresAt: T0 + 1_800_000 };
+    world.reset();
+    expect(world.core.claim("ix-1", "a1")).toEqual({ proceed: true });
+    expect(await world.core.cancel("ix-1")).toEqual({ kind: "already_assigned", interactionId: "ix-1" });
+  });
+});
+
+describe("alarms twice, restarts at each await of a cancel racing a late dispatch answer", () => {
+  it("two alarms at once while cancelling: one cancel request in flight", async () => {
+    const world = await queued(false, "A");
+    const del = world.core.cancel("ix-1");
+    await settle();
+    void world.core.alarm();
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.cancels.filter((c) => !c.answered)).toHaveLength(1);
+    world.upstream.cancels[0]!.answer({ kind: "cancelled" });
+    expect((await del).kind).toBe("done");
+  });
+
+  for (const canVeto of [false, true]) {
+    it(`cancel during dispatch, reset before the answer; new instance resolves and cancels; DELETE done only after (canVeto ${canVeto})`, async () => {
+      const world = new World(new Upstream(canVeto));
+      startCreate(world);
+      await settle();
+      const del = world.core.cancel("ix-1");
+      await settle();
+      expect(world.stored?.state).toBe("cancelling");
+      world.reset();
+      // the old instance's answer arrives but its writes are refused
+      world.upstream.dispatches[0]!.answer({ kind: "accepted", upstreamId: "A" });
+      await settle();
+      let delOutcome: unknown;
+      void del.then((o) => (delOutcome = o), () => (delOutcome = "stale"));
+      await world.advance(SETTINGS.upstreamTimeoutMs * 2);
+      void world.core.alarm();
+      await settle();
+      const resend = world.upstream.dispatches.filter((d) => d.gen === 1);
+      expect(resend).toHaveLength(1);
+      resend[0]!.answer({ kind: "accepted", upstreamId: "A" });
+      await settle();
+      expect(world.stored?.upstream.copies).toEqual([{ id: "A", cleanup: "pending" }]);
+      expect(world.core.claim("ix-1", "a1")).toEqual({ proceed: false, reason: "cancelling" });
+      const del2 = world.core.cancel("ix-1");
+      await settle();
+      const cancel = world.upstream.cancels.filter((c) => c.gen === 1 && !c.answered);
+      expect(cancel.length).toBeGreaterThanOrEqual(1);
+      cancel[0]!.answer({ kind: "cancelled" });
+      expect((await del2).kind).toBe("done");
+      expect(delOutcome === undefined || delOutcome === "stale" || (delOutcome as { kind: string }).kind !== "done").toBe(true);
+    });
+  }
+});
+
+describe("early/duplicate alarms on a lookup upstream", () => {
+  it("restart mid-send, early and duplicate alarms: no lookup before the window + lag, then exactly one in flight", async () => {
+    const world = lookupWorld();
+    startCreate(world);
+    await settle();
+    world.reset(); // the first send may still land
+    world.now = T0 + 700;
+    void world.core.alarm();
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+    await world.advance(5_299); // T0+5999
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+    await world.advance(1);
+    void world.core.alarm();
+    void world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(1);
+    expect(world.upstream.maxDispatchesInFlight).toBe(1);
+  });
+});
+
+describe("end to end, the guarantee on an old record", () => {
+  it("old dispatching record (no sendingUntil), restart + DELETE: unconfirmed, never success, while the old send's copy could still be unseen by a lookup", async () => {
+    const world = lookupWorld();
+    world.stored = oldRecord("dispatching");
+    world.reset();
+    world.now = T0 + 200; // the old instance's create (copy X) may land until T0+1000, visible by T0+6000
+    const del = world.core.cancel("ix-1");
+    await settle();
+    void world.core.alarm();
+    await settle();
+    // No lookup may leave before the old send's window and the lag have passed (it could not see X),
+    // so nothing can confirm the cancel meanwhile: the DELETE is unconfirmed, never "done".
+    expect(world.upstream.dispatches.filter((d) => d.gen === 1)).toHaveLength(0);
+    await world.advance(SETTINGS.upstreamTimeoutMs);
+    expect((await del).kind).toBe("unconfirmed");
   });
 });
