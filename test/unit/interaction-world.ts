@@ -94,6 +94,9 @@ export const statedLookupLagMs = (model: Model): number => SPECS[model].lookupLa
 const TWILIO_TTL_MARGIN_MS = 300_000;
 export const canVeto = (model: Model): boolean => SPECS[model].canVeto;
 
+/** What a request does when it reaches the upstream: its answer, and whether that answer comes back. */
+type Arrival<T> = { answer: T; deliver: boolean };
+
 /** What the upstream does with one request (a create, a lookup). */
 export type DispatchPlan = "accept" | "503" | "429" | "reject" | "lost" | "lost-hang";
 export type CancelPlan = "ok" | "503" | "429" | "lost" | "lost-hang";
@@ -607,7 +610,14 @@ export class World {
   // ---- the upstream ------------------------------------------------------------------------
 
   /** One request to the upstream: it arrives (the upstream acts), then its answer (unless timed out). */
-  private request<T>(slot: Slot, gen: number, signal: AbortSignal, label: string, arrive: () => { answer: T; deliver: boolean }, timedOut: T): Promise<T> {
+  private request<T>(
+    slot: Slot,
+    gen: number,
+    signal: AbortSignal,
+    label: string,
+    arrive: () => Arrival<T> | Promise<Arrival<T>>,
+    timedOut: T,
+  ): Promise<T> {
     return new Promise<T>((resolve) => {
       let settled = false;
       const finish = (answer: T) => {
@@ -619,9 +629,12 @@ export class World {
       signal.addEventListener("abort", () => finish(timedOut));
       void this.sched(`${label} reaches upstream`).then(() => {
         if (this.arrivesTooLate(signal, label)) return;
-        const { answer, deliver } = arrive();
-        if (!deliver) return;
-        void this.sched(`${label} answer`).then(() => finish(answer));
+        const deliverAnswer = ({ answer, deliver }: Arrival<T>) => {
+          if (deliver) void this.sched(`${label} answer`).then(() => finish(answer));
+        };
+        const arrival = arrive();
+        if (arrival instanceof Promise) void arrival.then(deliverAnswer);
+        else deliverAnswer(arrival);
       });
     });
   }
@@ -688,33 +701,27 @@ export class World {
     const label = `#${slot.n} create(${plan}) g${gen}`;
     if (this.spec.create === "key409") {
       // Processing takes a scheduled step of its own, so a concurrent duplicate can arrive meanwhile.
-      return new Promise<DispatchResult>((resolve) => {
-        let settled = false;
-        const finish = (answer: DispatchResult) => {
-          if (settled || slot.hungGens.has(gen)) return;
-          settled = true;
-          resolve(answer);
-        };
-        if (signal.aborted) return finish(timedOut);
-        signal.addEventListener("abort", () => finish(timedOut));
-        void this.sched(`${label} reaches upstream`).then(() => {
-          if (this.arrivesTooLate(signal, label)) return;
+      return this.request<DispatchResult>(
+        slot,
+        gen,
+        signal,
+        label,
+        () => {
           const key = request.interactionId;
           if (plan !== "503" && plan !== "429" && this.processing.has(key)) {
             this.counters.conflicts409 += 1;
             this.log(`upstream: ${label} → 409 in progress`);
             // http.ts: a 409 to a create means the same key is still in flight: transient.
-            void this.sched(`${label} answer`).then(() => finish({ kind: "retry", reason: "HTTP 409 (same key in flight)", status: 409 }));
-            return;
+            return { answer: { kind: "retry", reason: "HTTP 409 (same key in flight)", status: 409 }, deliver: true };
           }
           if (plan !== "503" && plan !== "429") this.processing.add(key);
-          void this.sched(`${label} processed`).then(() => {
+          return this.sched(`${label} processed`).then(() => {
             this.processing.delete(key);
-            const { answer, deliver } = this.arriveCreate(slot, request, plan);
-            if (deliver) void this.sched(`${label} answer`).then(() => finish(answer));
+            return this.arriveCreate(slot, request, plan);
           });
-        });
-      });
+        },
+        timedOut,
+      );
     }
     return this.request<DispatchResult>(slot, gen, signal, label, () => this.arriveCreate(slot, request, plan), timedOut);
   }
