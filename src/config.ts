@@ -166,6 +166,67 @@ const signingSecrets = z.pipe(
   }),
 );
 
+/** The rule an AES-256 or HMAC key breaks, never its value. */
+function keyProblem(key: string): string | undefined {
+  if (!headerSafe(key)) return "contains whitespace, an invisible or a non-ASCII character (check the paste)";
+  if (/[-_]/.test(key)) return "is base64url; use standard base64 (+ and /)";
+  const bytes = decodeBase64(key);
+  if (bytes === undefined) return "is not standard base64";
+  if (bytes.length !== 32) return `must be the base64 of 32 bytes, not ${bytes.length}`;
+  return undefined;
+}
+
+/** PERSONAL_DATA_KEYS: comma-separated base64 keys of 32 bytes (the first encrypts, all decrypt). */
+const personalDataKeys = z.pipe(
+  list,
+  z.transform((keys, ctx) => {
+    for (const [index, key] of keys.entries()) {
+      const problem = keyProblem(key);
+      if (problem === undefined) continue;
+      ctx.issues.push({ code: "custom", input: "(secret)", message: `key ${index + 1} of ${keys.length} ${problem}` });
+      return z.NEVER;
+    }
+    return keys;
+  }),
+);
+
+/** CUSTOMER_REF_KEY: one base64 key of 32 bytes. */
+const customerRefKey = z.pipe(
+  text,
+  z.transform((key, ctx) => {
+    const problem = key === undefined ? undefined : keyProblem(key);
+    if (problem === undefined) return key;
+    ctx.issues.push({ code: "custom", input: "(secret)", message: `the key ${problem}` });
+    return z.NEVER;
+  }),
+);
+
+const JURISDICTIONS = ["eu", "fedramp"] as const;
+export type DataJurisdiction = (typeof JURISDICTIONS)[number];
+
+/** DATA_JURISDICTION: where personal-data Durable Objects are created; unset = anywhere. */
+const jurisdiction = z.pipe(
+  text,
+  z.transform((v, ctx) => {
+    if (v === undefined || (JURISDICTIONS as readonly string[]).includes(v)) return v as DataJurisdiction | undefined;
+    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${JURISDICTIONS.join(", ")}, or unset` });
+    return z.NEVER;
+  }),
+);
+
+export const DEFAULT_VISIBLE_ATTRIBUTES = ["TRX", "PrimaryProjectManagerId", "SecondaryProjectManagerId"];
+
+/** VISIBLE_ATTRIBUTES: attachedData keys whose values reads show; blank = the default. Keys as attachedData allows them. */
+const visibleAttributes = z.pipe(
+  list,
+  z.transform((keys, ctx) => {
+    if (keys.length === 0) return DEFAULT_VISIBLE_ATTRIBUTES;
+    if (keys.every((k) => k.length <= 64 && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(k))) return keys;
+    ctx.issues.push({ code: "custom", input: "(list)", message: "each key must be at most 64 characters without control characters" });
+    return z.NEVER;
+  }),
+);
+
 export const ConfigSchema = z.object({
   UPSTREAM: upstream,
   UPSTREAM_URL: baseUrl,
@@ -186,6 +247,10 @@ export const ConfigSchema = z.object({
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
   LOG_LEVEL: logLevel,
+  PERSONAL_DATA_KEYS: personalDataKeys,
+  CUSTOMER_REF_KEY: customerRefKey,
+  DATA_JURISDICTION: jurisdiction,
+  VISIBLE_ATTRIBUTES: visibleAttributes,
 });
 
 type Parsed = z.infer<typeof ConfigSchema>;
@@ -205,6 +270,14 @@ export interface Config {
   publicBaseUrl?: string;
   simulator: { agents: number; assignDelayMs: number; handleMs: number };
   logLevel: LogLevel;
+  /** AES-256-GCM keys for personal data at rest, the first encrypts; empty = development keys (src/security/personal-data.ts). */
+  personalDataKeys: string[];
+  /** HMAC key of customer references and index keys; undefined = the development key. */
+  customerRefKey?: string;
+  /** Where personal-data Durable Objects are created; undefined = no jurisdiction. */
+  jurisdiction?: DataJurisdiction;
+  /** attachedData keys whose values reads show; the rest read "***". */
+  visibleAttributes: string[];
   /** The selected vendor adapter's own settings (see src/upstreams/vendor-config.ts). */
   vendor?: unknown;
 }
@@ -239,6 +312,10 @@ function toConfig(p: Parsed): Config {
     publicBaseUrl: p.PUBLIC_BASE_URL,
     simulator: { agents: p.SIM_AGENTS, assignDelayMs: p.SIM_ASSIGN_DELAY_MS, handleMs: p.SIM_HANDLE_MS },
     logLevel: p.LOG_LEVEL,
+    personalDataKeys: p.PERSONAL_DATA_KEYS,
+    customerRefKey: p.CUSTOMER_REF_KEY,
+    jurisdiction: p.DATA_JURISDICTION,
+    visibleAttributes: p.VISIBLE_ATTRIBUTES,
   };
 }
 
@@ -254,6 +331,16 @@ function crossCheck(c: Config, env: Record<string, unknown>): string[] {
     else problems.push(...vendor.problems);
   }
   return problems;
+}
+
+/**
+ * Going live takes both personal-data secrets: one alone would leave the other on its public
+ * development key (customer references reversible, or storage readable by anyone with the source).
+ */
+function personalDataKeyProblems(c: Config): string[] {
+  if (c.personalDataKeys.length > 0 && c.customerRefKey === undefined) return ["CUSTOMER_REF_KEY: required when PERSONAL_DATA_KEYS is set"];
+  if (c.personalDataKeys.length === 0 && c.customerRefKey !== undefined) return ["PERSONAL_DATA_KEYS: required when CUSTOMER_REF_KEY is set"];
+  return [];
 }
 
 /** The variable a problem names (`NAME: rule`). */
@@ -276,6 +363,8 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     if (!parsed.success) return { ok: false, problems };
   }
   const config = toConfig(parsed.data);
+  const keyProblems = personalDataKeyProblems(config);
+  if (keyProblems.length > 0) return { ok: false, problems: [...problems, ...keyProblems] };
   // A variable already named (e.g. a malformed UPSTREAM_URL) is not named again as missing.
   const named = new Set(problems.map(variableOf));
   problems.push(...crossCheck(config, env).filter((p) => !named.has(variableOf(p))));

@@ -48,6 +48,10 @@ describe("parseConfig: defaults", () => {
       publicBaseUrl: undefined,
       simulator: { agents: 2, assignDelayMs: 3000, handleMs: 30_000 },
       logLevel: "info",
+      personalDataKeys: [],
+      customerRefKey: undefined,
+      jurisdiction: undefined,
+      visibleAttributes: ["TRX", "PrimaryProjectManagerId", "SecondaryProjectManagerId"],
     });
   });
 
@@ -86,6 +90,10 @@ describe("parseConfig: values", () => {
         SIM_ASSIGN_DELAY_MS: "0",
         SIM_HANDLE_MS: "1000",
         LOG_LEVEL: "warn",
+        PERSONAL_DATA_KEYS: `${btoa("n".repeat(32))},${btoa("o".repeat(32))}`,
+        CUSTOMER_REF_KEY: btoa("r".repeat(32)),
+        DATA_JURISDICTION: "eu",
+        VISIBLE_ATTRIBUTES: "TRX,Region",
       }),
     ).toStrictEqual({
       upstream: "http",
@@ -102,6 +110,10 @@ describe("parseConfig: values", () => {
       publicBaseUrl: "https://proxy.example.com",
       simulator: { agents: 5, assignDelayMs: 0, handleMs: 1000 },
       logLevel: "warn",
+      personalDataKeys: [btoa("n".repeat(32)), btoa("o".repeat(32))],
+      customerRefKey: btoa("r".repeat(32)),
+      jurisdiction: "eu",
+      visibleAttributes: ["TRX", "Region"],
     });
   });
 
