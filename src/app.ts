@@ -26,7 +26,9 @@ function health(result: ConfigResult): Response {
   }
   const { config } = result;
   const auth = config.apiKeys.length > 0 ? "api_keys" : config.allowUnauthenticated ? "unauthenticated" : "not_configured";
-  return success({ status: "ok", upstream: config.upstream, auth });
+  // Both personal-data secrets or neither (src/config.ts refuses one alone).
+  const personalData = config.personalDataKeys.length > 0 ? "encrypted" : "development-keys";
+  return success({ status: "ok", upstream: config.upstream, auth, personalData, jurisdiction: config.jurisdiction ?? null });
 }
 
 function configInvalid(problems: string[]): ApiError {

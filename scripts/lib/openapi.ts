@@ -228,6 +228,10 @@ const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
   auth: z.enum(["api_keys", "unauthenticated", "not_configured"]),
+  /** "encrypted" with PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY set; else the built-in development keys. */
+  personalData: z.enum(["encrypted", "development-keys"]),
+  /** DATA_JURISDICTION: where personal-data Durable Objects are created; null = no jurisdiction. */
+  jurisdiction: z.nullable(z.enum(["eu", "fedramp"])),
 });
 
 /** The whole document. Deterministic: the same sources always give the same JSON. */
@@ -259,7 +263,7 @@ export function buildOpenApiDocument(): Json {
       "/v1/interactions/{interactionId}": {
         get: {
           operationId: "getInteraction",
-          summary: "Read an interaction: state, upstream, attributes and timeline; customerId and identityNumber masked, attribute values shown",
+          summary: "Read an interaction: state, upstream, attributes and timeline; customerId and identityNumber masked, attribute values only for VISIBLE_ATTRIBUTES (\"***\" for the rest)",
           tags: ["Diyalog"],
           security: [{ bearer: [] }, { apiKey: [] }],
           parameters: [{ $ref: "#/components/parameters/InteractionId" }, { $ref: "#/components/parameters/RequestId" }],

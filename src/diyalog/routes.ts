@@ -108,7 +108,7 @@ async function getHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
   const ix = await interactionStub(c.env, id).get(id);
   if (!ix) throw notFound();
-  return success(interactionView(ix));
+  return success(interactionView(ix, c.get("config").visibleAttributes));
 }
 
 /** What a key may do, as `GET /v1/session` lists it: the Diyalog routes, and the simulator's view when it runs. */

@@ -1,13 +1,11 @@
 import { upstreamId, type Interaction } from "./machine";
+import { mask, minimisedAttributes } from "../security/personal-data";
 
-/** Shows only the last two characters of personal data: `12345678901` → `*********01`. */
-export function mask(value: string): string {
-  const visible = value.length > 4 ? 2 : 0;
-  return "*".repeat(value.length - visible) + value.slice(value.length - visible);
-}
-
-/** The read view of an interaction (GET): personal data masked, upstream bodies never included. */
-export function interactionView(ix: Interaction) {
+/**
+ * The read view of an interaction (GET): customerId and identityNumber masked, attribute values only
+ * for `visibleAttributes` (VISIBLE_ATTRIBUTES), upstream bodies never included.
+ */
+export function interactionView(ix: Interaction, visibleAttributes: readonly string[]) {
   const upstream: Record<string, unknown> = { adapter: ix.upstream.adapter };
   // The call's own copy; duplicates an upstream made are cancelled and not shown.
   const id = upstreamId(ix);
@@ -19,7 +17,7 @@ export function interactionView(ix: Interaction) {
     interactionId: ix.interactionId,
     state: ix.state,
     upstream,
-    attributes: ix.attributes,
+    attributes: minimisedAttributes(ix.attributes, visibleAttributes),
     customerId: mask(ix.customerId),
     identityNumber: ix.identityNumber === undefined ? null : mask(ix.identityNumber),
     createdAt: new Date(ix.createdAt).toISOString(),

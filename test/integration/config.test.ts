@@ -28,6 +28,12 @@ describe("an invalid variable", () => {
     ["DIYALOG_BASE_PATH", "/d/."],
     ["DIYALOG_BASE_PATH", "/.."],
     ["DIYALOG_API_KEYS", "test-key,second\u200b-key"],
+    // Personal data (design §6): a wrong key is named, never echoed; one key without the other is refused.
+    ["PERSONAL_DATA_KEYS", `${btoa("k".repeat(32))}\u200b`],
+    ["PERSONAL_DATA_KEYS", btoa("k".repeat(31))],
+    ["CUSTOMER_REF_KEY", "notbase64!"],
+    ["DATA_JURISDICTION", "us"],
+    ["VISIBLE_ATTRIBUTES", "x".repeat(65)],
   ];
 
   it.each(invalid)("%s=%s: /healthz → 503 config_invalid naming the variable", async (name, value) => {

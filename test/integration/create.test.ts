@@ -8,6 +8,7 @@ import {
   masked,
   postCreate,
   randomDigits,
+  getShowing,
   sampleBody,
   track,
   UUID,
@@ -108,7 +109,7 @@ describe("create request variants", () => {
       attachedData: [{ A: "1", B: "keep" }, { A: "2", N: 7, T: true, Z: null }],
       somethingDiyalogAddsLater: { nested: true },
     });
-    const read = await getInteraction(id);
+    const read = await getShowing(id, ["A", "B", "N", "T", "Z"]);
     expect(read.body.result.attributes).toEqual({ A: "2", B: "keep", N: "7", T: "true" });
   });
 });

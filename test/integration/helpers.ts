@@ -205,6 +205,14 @@ export function getInteraction(id: string, headers: Record<string, string> = { a
   return call(`/v1/interactions/${id}`, { headers });
 }
 
+/**
+ * Reads an interaction with VISIBLE_ATTRIBUTES listing `keys`, so a test of how attributes are
+ * normalised sees their values (reads show only the visible ones; the rest read "***").
+ */
+export function getShowing(id: string, keys: string[]): Promise<Answer> {
+  return callWithEnv({ VISIBLE_ATTRIBUTES: keys.join(",") }, `/v1/interactions/${id}`, { headers: { authorization: `Bearer ${KEY}` } });
+}
+
 export function cancel(id: string, path: "/" | "/v1/interactions/" = "/", headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Promise<Answer> {
   return call(`${path}${id}`, { method: "DELETE", headers });
 }

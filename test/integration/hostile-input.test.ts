@@ -11,6 +11,7 @@ import {
   expectFailure,
   fetchWithEnv,
   fromOwnAddress,
+  getShowing,
   sampleBody,
   track,
   type Answer,
@@ -164,7 +165,7 @@ describe("bodies that are hostile in shape", () => {
       body: `{"customerId":"h-${crypto.randomUUID()}","attachedData":{"__proto__":"p","constructor":"c","prototype":"t"}}`,
     });
     expect(answer.status, answer.text).toBe(200);
-    const read = await call(`/v1/interactions/${track(answer.body.result.interactionId as string)}`, { headers: AUTH });
+    const read = await getShowing(track(answer.body.result.interactionId as string), ["__proto__", "constructor", "prototype"]);
     const attributes = JSON.parse(read.text).result.attributes;
     expect(Object.getOwnPropertyDescriptor(attributes, "__proto__")?.value).toBe("p");
     expect(Object.keys(attributes).sort()).toEqual(["__proto__", "constructor", "prototype"]);
