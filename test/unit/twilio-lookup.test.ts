@@ -41,3 +41,19 @@ describe("Twilio Task lookup", () => {
     expect(await answering(() => json({ tasks: [{ sid: SID_1 }, { sid: SID_2 }] })).find("ix-1", signal())).toEqual({ kind: "accepted", upstreamId: SID_1, others: [SID_2] });
   });
 });
+
+describe("Twilio Reservation status", () => {
+  const RESERVATION = `WR${"3".repeat(32)}`;
+
+  it.each(["pending", "accepted", "canceled"])("a documented status (%s) is passed on", async (status) => {
+    const read = await answering(() => json({ reservation_status: status })).reservationStatus(SID_1, RESERVATION, signal());
+    expect(read).toEqual({ kind: "status", status });
+  });
+
+  it("any other text in reservation_status is not passed on (the callback logs the status), and is not read as pending", async () => {
+    const text = "customer Ayse Yilmaz (TCKN 12345678901) hung up";
+    const read = await answering(() => json({ reservation_status: text })).reservationStatus(SID_1, RESERVATION, signal());
+    expect(read).toMatchObject({ kind: "retry" });
+    expect(JSON.stringify(read)).not.toContain(text);
+  });
+});

@@ -10,6 +10,10 @@ import type { TwilioConfig } from "./config";
 export const TASK_SID = /^WT[0-9a-fA-F]{32}$/;
 export const RESERVATION_SID = /^WR[0-9a-fA-F]{32}$/;
 
+/** A Reservation's `reservation_status`, as Twilio's TaskRouter reference lists them (Task Reservation resource). */
+const RESERVATION_STATUSES = ["pending", "accepted", "rejected", "timeout", "canceled", "rescinded", "wrapping", "completed"] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
 /** How often a cancel re-reads a Task whose ETag moved under it (412) before leaving it to a retry. */
 const CANCEL_ROUNDS = 3;
 
@@ -109,7 +113,7 @@ export function taskClient(config: TwilioConfig, fetcher: typeof fetch = fetch) 
      * wrapping or completed. `gone` when TaskRouter does not know it under that Task (404); a retry
      * when it cannot be read now.
      */
-    async reservationStatus(taskSid: string, reservationSid: string, signal: AbortSignal): Promise<{ kind: "status"; status: string } | { kind: "gone" } | Retry> {
+    async reservationStatus(taskSid: string, reservationSid: string, signal: AbortSignal): Promise<{ kind: "status"; status: ReservationStatus } | { kind: "gone" } | Retry> {
       if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return { kind: "gone" };
       const response = await call("GET", `${tasks}/${taskSid}/Reservations/${reservationSid}`, signal);
       if (response.status === 404) {
@@ -118,7 +122,8 @@ export function taskClient(config: TwilioConfig, fetcher: typeof fetch = fetch) 
       }
       if (!response.ok) return retryOf(await refusal(response));
       const status = (await json(response))?.reservation_status;
-      return typeof status === "string" ? { kind: "status", status } : { kind: "retry", reason: "a Reservation without a status", status: response.status };
+      // Only a documented status goes on (it is logged): other text from the vendor stays out of the logs.
+      return (RESERVATION_STATUSES as readonly unknown[]).includes(status) ? { kind: "status", status: status as ReservationStatus } : { kind: "retry", reason: "a Reservation without a known status", status: response.status };
     },
 
     /**
