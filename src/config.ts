@@ -166,40 +166,30 @@ const signingSecrets = z.pipe(
   }),
 );
 
-/** The rule an AES-256 or HMAC key breaks, never its value. */
-function keyProblem(key: string): string | undefined {
-  if (!headerSafe(key)) return "contains whitespace, an invisible or a non-ASCII character (check the paste)";
-  if (/[-_]/.test(key)) return "is base64url; use standard base64 (+ and /)";
-  const bytes = decodeBase64(key);
-  if (bytes === undefined) return "is not standard base64";
-  if (bytes.length !== 32) return `must be the base64 of 32 bytes, not ${bytes.length}`;
-  return undefined;
+/**
+ * PERSONAL_DATA_KEYS (a list: the first encrypts, all decrypt) and CUSTOMER_REF_KEY (one): standard
+ * base64 of 32 bytes each. A problem says which key and what is wrong, never the value.
+ */
+function base64Keys(single: boolean) {
+  return z.pipe(
+    list,
+    z.transform((keys, ctx) => {
+      for (const [index, key] of keys.entries()) {
+        const bytes = decodeBase64(key);
+        const problem = !headerSafe(key)
+          ? "contains whitespace or an invisible or non-ASCII character (check the paste)"
+          : bytes === undefined
+            ? "is not standard base64"
+            : bytes.length !== 32 && `must be the base64 of 32 bytes, not ${bytes.length}`;
+        if (!problem) continue;
+        ctx.issues.push({ code: "custom", input: "(secret)", message: `${single ? "the key" : `key ${index + 1} of ${keys.length}`} ${problem}` });
+        return z.NEVER;
+      }
+      if (single && keys.length > 1) ctx.issues.push({ code: "custom", input: "(secret)", message: "takes one key" });
+      return keys;
+    }),
+  );
 }
-
-/** PERSONAL_DATA_KEYS: comma-separated base64 keys of 32 bytes (the first encrypts, all decrypt). */
-const personalDataKeys = z.pipe(
-  list,
-  z.transform((keys, ctx) => {
-    for (const [index, key] of keys.entries()) {
-      const problem = keyProblem(key);
-      if (problem === undefined) continue;
-      ctx.issues.push({ code: "custom", input: "(secret)", message: `key ${index + 1} of ${keys.length} ${problem}` });
-      return z.NEVER;
-    }
-    return keys;
-  }),
-);
-
-/** CUSTOMER_REF_KEY: one base64 key of 32 bytes. */
-const customerRefKey = z.pipe(
-  text,
-  z.transform((key, ctx) => {
-    const problem = key === undefined ? undefined : keyProblem(key);
-    if (problem === undefined) return key;
-    ctx.issues.push({ code: "custom", input: "(secret)", message: `the key ${problem}` });
-    return z.NEVER;
-  }),
-);
 
 const JURISDICTIONS = ["eu", "fedramp"] as const;
 export type DataJurisdiction = (typeof JURISDICTIONS)[number];
@@ -247,8 +237,8 @@ export const ConfigSchema = z.object({
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
   LOG_LEVEL: logLevel,
-  PERSONAL_DATA_KEYS: personalDataKeys,
-  CUSTOMER_REF_KEY: customerRefKey,
+  PERSONAL_DATA_KEYS: base64Keys(false),
+  CUSTOMER_REF_KEY: base64Keys(true),
   DATA_JURISDICTION: jurisdiction,
   VISIBLE_ATTRIBUTES: visibleAttributes,
 });
@@ -313,7 +303,7 @@ function toConfig(p: Parsed): Config {
     simulator: { agents: p.SIM_AGENTS, assignDelayMs: p.SIM_ASSIGN_DELAY_MS, handleMs: p.SIM_HANDLE_MS },
     logLevel: p.LOG_LEVEL,
     personalDataKeys: p.PERSONAL_DATA_KEYS,
-    customerRefKey: p.CUSTOMER_REF_KEY,
+    customerRefKey: p.CUSTOMER_REF_KEY[0],
     jurisdiction: p.DATA_JURISDICTION,
     visibleAttributes: p.VISIBLE_ATTRIBUTES,
   };
@@ -338,9 +328,10 @@ function crossCheck(c: Config, env: Record<string, unknown>): string[] {
  * development key (customer references reversible, or storage readable by anyone with the source).
  */
 function personalDataKeyProblems(c: Config): string[] {
-  if (c.personalDataKeys.length > 0 && c.customerRefKey === undefined) return ["CUSTOMER_REF_KEY: required when PERSONAL_DATA_KEYS is set"];
-  if (c.personalDataKeys.length === 0 && c.customerRefKey !== undefined) return ["PERSONAL_DATA_KEYS: required when CUSTOMER_REF_KEY is set"];
-  return [];
+  const names = ["PERSONAL_DATA_KEYS", "CUSTOMER_REF_KEY"];
+  if ((c.personalDataKeys.length > 0) === (c.customerRefKey !== undefined)) return [];
+  if (c.customerRefKey !== undefined) names.reverse();
+  return [`${names[1]}: required when ${names[0]} is set`];
 }
 
 /** The variable a problem names (`NAME: rule`). */

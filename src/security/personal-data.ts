@@ -4,8 +4,8 @@
  * IV per value). The first key encrypts and every key decrypts, so a key is rotated by prepending a
  * new one and dropping the old once `RETENTION_SECONDS` has passed.
  *
- * One stored value is `<key id>.<base64url(IV ‖ ciphertext ‖ tag)>`: the base64url of the value's
- * UTF-8 bytes plus 47 characters (8 of key id, a dot, 38 of IV and tag), e.g. 62 for a TCKN. The key id is
+ * One stored value is `<key id>.<base64(IV ‖ ciphertext ‖ tag)>` (standard base64, as the keys are):
+ * 61 characters for an 11-digit TCKN, 4/3 of the UTF-8 bytes plus 47 in general. The key id is
  * derived from the key itself (a digest, not its position in the list), so prepending a key leaves
  * the ids of stored values valid.
  */
@@ -49,22 +49,12 @@ const decoder = new TextDecoder();
  */
 const rings = new Map<string, KeyRing>();
 
-function base64url(bytes: Uint8Array): string {
-  return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  return decodeBase64(text.replace(/-/g, "+").replace(/_/g, "/"));
-}
-
-/** A key's id: base64url of the first 6 bytes of SHA-256("diyalog personal data key" ‖ key). */
+/**
+ * A key's id: the base64 of the first 6 bytes of its SHA-256. A digest of a random 256-bit key
+ * tells nothing about the key, and 48 bits keep a handful of keys apart.
+ */
 async function keyId(raw: Uint8Array): Promise<string> {
-  const label = encoder.encode("diyalog personal data key");
-  const input = new Uint8Array(label.length + raw.length);
-  input.set(label);
-  input.set(raw, label.length);
-  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", input), 0, KEY_ID_BYTES));
+  return encodeBase64(new Uint8Array(await crypto.subtle.digest("SHA-256", raw), 0, KEY_ID_BYTES));
 }
 
 /** The keys of a `PERSONAL_DATA_KEYS` list (validated by src/config.ts), the development keys when empty. */
@@ -75,10 +65,10 @@ async function keyRing(keys: readonly string[]): Promise<KeyRing> {
   if (cached) return cached;
   const byId = new Map<string, CryptoKey>();
   let current: KeyRing["current"] | undefined;
-  for (const [index, text] of list.entries()) {
+  for (const text of list) {
     const raw = decodeBase64(text);
     // The configuration refuses such keys; this only keeps a caller that skipped it from encrypting under a short key.
-    if (raw?.length !== 32) throw new Error(`PERSONAL_DATA_KEYS: key ${index + 1} is not the base64 of 32 bytes`);
+    if (raw?.length !== 32) throw new Error("PERSONAL_DATA_KEYS: a key is not 32 bytes");
     const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
     const id = await keyId(raw);
     if (!byId.has(id)) byId.set(id, key);
@@ -106,13 +96,13 @@ export async function encryptText(keys: readonly string[], value: string, contex
   const out = new Uint8Array(IV_BYTES + sealed.length);
   out.set(iv);
   out.set(sealed, IV_BYTES);
-  return `${current.id}.${base64url(out)}`;
+  return `${current.id}.${encodeBase64(out)}`;
 }
 
 /** Decrypts a value of `encryptText` under any of `keys`; an unreadable value is a reason, never a throw. */
 export async function decryptText(keys: readonly string[], stored: string, context = ""): Promise<Decrypted<string>> {
   const dot = stored.indexOf(".");
-  const bytes = dot === -1 ? undefined : fromBase64url(stored.slice(dot + 1));
+  const bytes = dot === -1 ? undefined : decodeBase64(stored.slice(dot + 1));
   if (bytes === undefined || bytes.length < IV_BYTES + TAG_BYTES) return { ok: false, reason: "malformed" };
   const key = (await keyRing(keys)).byId.get(stored.slice(0, dot));
   if (key === undefined) return { ok: false, reason: "unknown_key" };

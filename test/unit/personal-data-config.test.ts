@@ -48,13 +48,13 @@ describe("PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY", () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ["a zero-width space inside", `${KEY_A.slice(0, 10)}\u200b${KEY_A.slice(10)}`, /key 1 of 1 contains whitespace, an invisible or a non-ASCII character/],
+    ["a zero-width space inside", `${KEY_A.slice(0, 10)}\u200b${KEY_A.slice(10)}`, /key 1 of 1 contains whitespace or an invisible or non-ASCII character/],
     ["a space inside", `${KEY_A.slice(0, 10)} ${KEY_A.slice(10)}`, /invisible/],
     ["a zero-width space at the end", `${KEY_A}\u200b`, /invisible/],
     ["16 bytes", btoa("x".repeat(16)), /key 1 of 1 must be the base64 of 32 bytes, not 16/],
     ["33 bytes", btoa("x".repeat(33)), /must be the base64 of 32 bytes, not 33/],
-    ["not base64", "this-is-not-base64!!", /base64url|not standard base64/],
-    ["base64url", KEY_A.replace(/=/g, "").replace(/[A-Z]/, "-"), /is base64url; use standard base64/],
+    ["not base64", "this-is-not-base64!!", /key 1 of 1 is not standard base64/],
+    ["base64url", KEY_A.replace(/=/g, "").replace(/[A-Z]/, "-"), /key 1 of 1 is not standard base64/],
     ["a hex key", "ab".repeat(32), /must be the base64 of 32 bytes, not 48/],
   ];
 
@@ -69,6 +69,10 @@ describe("PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY", () => {
   it.each(bad)("CUSTOMER_REF_KEY with %s: named, value not echoed", (_, key, message) => {
     const text = problem({ PERSONAL_DATA_KEYS: KEY_A, CUSTOMER_REF_KEY: key }, "CUSTOMER_REF_KEY", key);
     expect(text).toMatch(new RegExp(message.source.replace("key 1 of 1", "the key")));
+  });
+
+  it("CUSTOMER_REF_KEY takes one key", () => {
+    expect(problem({ PERSONAL_DATA_KEYS: KEY_A, CUSTOMER_REF_KEY: `${REF},${KEY_B}` }, "CUSTOMER_REF_KEY")).toBe("CUSTOMER_REF_KEY: takes one key");
   });
 
   it("one without the other is refused, naming the missing one (a half-live deployment would use a public key)", () => {

@@ -22,7 +22,7 @@ const OLD = randomKey();
 const NEW = randomKey();
 const TCKN = "12345678901";
 
-/** The stored value with one base64url character of its ciphertext part changed. */
+/** The stored value with one base64 character of its ciphertext part changed. */
 function flipped(stored: string, at: number): string {
   const chars = [...stored];
   const i = stored.indexOf(".") + 1 + at;
@@ -47,10 +47,10 @@ describe("encryptText / decryptText", () => {
     expect(a.split(".")[0]).toBe(b.split(".")[0]);
   });
 
-  it("is compact: key id, a dot and base64url of IV ‖ ciphertext ‖ tag (61 characters for a TCKN)", async () => {
+  it("is compact: key id, a dot and base64 of IV ‖ ciphertext ‖ tag (61 characters for a TCKN)", async () => {
     const stored = await encryptText([OLD], TCKN);
-    expect(stored).toMatch(/^[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
-    // 12 bytes of IV + 11 of ciphertext + 16 of tag = 39 bytes = 52 base64url characters.
+    expect(stored).toMatch(/^[A-Za-z0-9+/]{8}\.[A-Za-z0-9+/]+={0,2}$/);
+    // 12 bytes of IV + 11 of ciphertext + 16 of tag = 39 bytes = 52 base64 characters.
     expect(stored).toHaveLength(8 + 1 + 52);
   });
 
@@ -88,7 +88,7 @@ describe("encryptText / decryptText", () => {
   it("an unknown key id is 'unknown_key'; a value not in the stored form is 'malformed'", async () => {
     const stored = await encryptText([OLD], TCKN);
     expect(await decryptText([OLD], `AAAAAAAA${stored.slice(8)}`)).toEqual({ ok: false, reason: "unknown_key" });
-    for (const junk of ["", TCKN, "abc.def", `${stored.split(".")[0]}.not base64!`, `${stored.split(".")[0]}.${"A".repeat(30)}`, `${stored}=`]) {
+    for (const junk of ["", TCKN, "abc.def", `${stored.split(".")[0]}.not base64!`, `${stored.split(".")[0]}.${"A".repeat(37)}`, `${stored.split(".")[0]}.${"A".repeat(30)}`, `${stored}=`]) {
       expect(await decryptText([OLD], junk), junk).toEqual({ ok: false, reason: "malformed" });
     }
   });
@@ -101,7 +101,7 @@ describe("encryptText / decryptText", () => {
   });
 
   it("refuses to encrypt under a key that is not 32 bytes of base64 (the configuration refuses it first)", async () => {
-    await expect(encryptText([btoa("short")], TCKN)).rejects.toThrow(/PERSONAL_DATA_KEYS: key 1/);
+    await expect(encryptText([btoa("short")], TCKN)).rejects.toThrow(/PERSONAL_DATA_KEYS/);
   });
 });
 
