@@ -82,13 +82,13 @@ const apiKeys = z.pipe(
   }),
 );
 
-/** One of `values`, `fallback` when unset. */
-function oneOf<T extends string>(values: readonly T[], fallback: T) {
+/** One of `values`, `fallback` when unset (no fallback: undefined). */
+function oneOf<T extends string, F extends T | undefined = T>(values: readonly T[], fallback: F) {
   return z.pipe(
     text,
     z.transform((v, ctx) => {
       const value = v ?? fallback;
-      if ((values as readonly string[]).includes(value)) return value as T;
+      if (value === undefined || (values as readonly string[]).includes(value)) return value as T | F;
       ctx.issues.push({ code: "custom", input: v, message: `must be one of ${values.join(", ")}` });
       return z.NEVER;
     }),
@@ -177,7 +177,7 @@ function base64Keys(single: boolean) {
       for (const [index, key] of keys.entries()) {
         const bytes = decodeBase64(key);
         const problem = !headerSafe(key)
-          ? "contains whitespace or an invisible or non-ASCII character (check the paste)"
+          ? HEADER_SAFE_RULE
           : bytes === undefined
             ? "is not standard base64"
             : bytes.length !== 32 && `must be the base64 of 32 bytes, not ${bytes.length}`;
@@ -195,14 +195,7 @@ const JURISDICTIONS = ["eu", "fedramp"] as const;
 export type DataJurisdiction = (typeof JURISDICTIONS)[number];
 
 /** DATA_JURISDICTION: where personal-data Durable Objects are created; unset = anywhere. */
-const jurisdiction = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    if (v === undefined || (JURISDICTIONS as readonly string[]).includes(v)) return v as DataJurisdiction | undefined;
-    ctx.issues.push({ code: "custom", input: v, message: `must be one of ${JURISDICTIONS.join(", ")}, or unset` });
-    return z.NEVER;
-  }),
-);
+const jurisdiction = oneOf<DataJurisdiction, DataJurisdiction | undefined>(JURISDICTIONS, undefined);
 
 export const DEFAULT_VISIBLE_ATTRIBUTES = ["TRX", "PrimaryProjectManagerId", "SecondaryProjectManagerId"];
 
@@ -212,7 +205,7 @@ const visibleAttributes = z.pipe(
   z.transform((keys, ctx) => {
     if (keys.length === 0) return DEFAULT_VISIBLE_ATTRIBUTES;
     if (keys.every((k) => k.length <= 64 && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(k))) return keys;
-    ctx.issues.push({ code: "custom", input: "(list)", message: "each key must be at most 64 characters without control characters" });
+    ctx.issues.push({ code: "custom", input: "(list)", message: "each key must be 64 characters at most, no control characters" });
     return z.NEVER;
   }),
 );
