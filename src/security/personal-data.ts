@@ -29,12 +29,8 @@ export type UnreadableReason =
 
 export type Decrypted<T> = { ok: true; value: T } | { ok: false; reason: UnreadableReason };
 
-interface KeyRing {
-  /** Encrypts: the first configured key. */
-  current: { id: string; key: CryptoKey };
-  /** Decrypts: every configured key, by id. */
-  byId: Map<string, CryptoKey>;
-}
+/** The configured keys in order, each with its id: the first encrypts, any decrypts. */
+type KeyRing = { id: string; key: CryptoKey }[];
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -61,20 +57,15 @@ async function keyId(raw: Uint8Array): Promise<string> {
 async function keyRing(keys: readonly string[]): Promise<KeyRing> {
   const list = keys.length > 0 ? keys : DEVELOPMENT_PERSONAL_DATA_KEYS;
   const cacheKey = list.join(",");
-  const cached = rings.get(cacheKey);
-  if (cached) return cached;
-  const byId = new Map<string, CryptoKey>();
-  let current: KeyRing["current"] | undefined;
+  let ring = rings.get(cacheKey);
+  if (ring) return ring;
+  ring = [];
   for (const text of list) {
     const raw = decodeBase64(text);
     // The configuration refuses such keys; this only keeps a caller that skipped it from encrypting under a short key.
     if (raw?.length !== 32) throw new Error("PERSONAL_DATA_KEYS: a key is not 32 bytes");
-    const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-    const id = await keyId(raw);
-    if (!byId.has(id)) byId.set(id, key);
-    current ??= { id, key };
+    ring.push({ id: await keyId(raw), key: await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]) });
   }
-  const ring = { current: current!, byId };
   rings.set(cacheKey, ring);
   return ring;
 }
@@ -90,7 +81,7 @@ function aad(context: string): { additionalData: Uint8Array } {
  * stored values cannot be swapped between records or fields unnoticed.
  */
 export async function encryptText(keys: readonly string[], value: string, context = ""): Promise<string> {
-  const { current } = await keyRing(keys);
+  const [current] = (await keyRing(keys)) as [KeyRing[number]];
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, ...aad(context) }, current.key, encoder.encode(value)));
   const out = new Uint8Array(IV_BYTES + sealed.length);
@@ -104,7 +95,7 @@ export async function decryptText(keys: readonly string[], stored: string, conte
   const dot = stored.indexOf(".");
   const bytes = dot === -1 ? undefined : decodeBase64(stored.slice(dot + 1));
   if (bytes === undefined || bytes.length < IV_BYTES + TAG_BYTES) return { ok: false, reason: "malformed" };
-  const key = (await keyRing(keys)).byId.get(stored.slice(0, dot));
+  const key = (await keyRing(keys)).find((k) => k.id === stored.slice(0, dot))?.key;
   if (key === undefined) return { ok: false, reason: "unknown_key" };
   try {
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, IV_BYTES), ...aad(context) }, key, bytes.subarray(IV_BYTES));
