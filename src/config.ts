@@ -203,7 +203,7 @@ export const DEFAULT_VISIBLE_ATTRIBUTES = ["TRX", "PrimaryProjectManagerId", "Se
 const visibleAttributes = z.pipe(
   list,
   z.transform((keys, ctx) => {
-    if (keys.length === 0) return DEFAULT_VISIBLE_ATTRIBUTES;
+    if (keys.length === 0) return [...DEFAULT_VISIBLE_ATTRIBUTES];
     if (keys.every((k) => k.length <= 64 && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(k))) return keys;
     ctx.issues.push({ code: "custom", input: "(list)", message: "each key must be 64 characters at most, no control characters" });
     return z.NEVER;

@@ -20,7 +20,7 @@ export const DEVELOPMENT_PERSONAL_DATA_KEYS: readonly string[] = ["mk3zvyc4i9pey
 
 /** Why a stored value could not be decrypted. Never carries the value. */
 export type UnreadableReason =
-  /** Not in the `<key id>.<base64url>` form, or too short to hold an IV and a tag. */
+  /** Not in the `<key id>.<base64>` form, or too short to hold an IV and a tag. */
   | "malformed"
   /** Encrypted under a key that is no longer in `PERSONAL_DATA_KEYS`. */
   | "unknown_key"
