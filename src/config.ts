@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { VENDOR_CONFIG } from "./upstreams/vendor-config";
 import { LOG_LEVELS, setLogLevel, type LogLevel } from "./observability/log";
 import { decodeBase64 } from "./security/webhook-signature";
+import { DEVELOPMENT_PERSONAL_DATA_KEYS } from "./security/personal-data";
 
 /**
  * The worker's configuration, parsed once per isolate from `env` (wrangler vars and secrets).
@@ -180,7 +181,9 @@ function base64Keys(single: boolean) {
           ? HEADER_SAFE_RULE
           : bytes === undefined
             ? "is not standard base64"
-            : bytes.length !== 32 && `must be the base64 of 32 bytes, not ${bytes.length}`;
+            : bytes.length !== 32
+              ? `must be the base64 of 32 bytes, not ${bytes.length}`
+              : DEVELOPMENT_PERSONAL_DATA_KEYS.includes(key) && "is the public development key";
         if (!problem) continue;
         ctx.issues.push({ code: "custom", input: "(secret)", message: `${single ? "the key" : `key ${index + 1} of ${keys.length}`} ${problem}` });
         return z.NEVER;

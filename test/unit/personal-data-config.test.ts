@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config";
+import { DEVELOPMENT_PERSONAL_DATA_KEYS } from "../../src/security/personal-data";
 
 /**
  * The personal-data variables (design §6): PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY (32-byte
@@ -60,6 +61,11 @@ describe("PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY", () => {
 
   it.each(bad)("PERSONAL_DATA_KEYS with %s: named, value not echoed", (_, key, message) => {
     expect(problem({ PERSONAL_DATA_KEYS: key, CUSTOMER_REF_KEY: REF }, "PERSONAL_DATA_KEYS", key)).toMatch(message);
+  });
+
+  it("the public development key is refused as a configured key", () => {
+    const text = problem({ PERSONAL_DATA_KEYS: `${KEY_A},${DEVELOPMENT_PERSONAL_DATA_KEYS[0]}`, CUSTOMER_REF_KEY: REF }, "PERSONAL_DATA_KEYS");
+    expect(text).toBe("PERSONAL_DATA_KEYS: key 2 of 2 is the public development key");
   });
 
   it("names which key of the list is wrong", () => {
