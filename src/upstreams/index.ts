@@ -2,24 +2,32 @@ import { varText, type Config, type UpstreamName } from "../config";
 import { log } from "../observability/log";
 import type { Retry, UpstreamAdapter } from "./adapter";
 import { connectAdapter } from "./connect/adapter";
+import { engageAdapter } from "./engage/adapter";
 import { genesysAdapter } from "./genesys/adapter";
 import { httpAdapter } from "./http";
+import { upstreamFetch } from "./reach";
 import { simulatorAdapter } from "./simulator";
 import { twilioAdapter } from "./twilio/adapter";
 
-/** The adapter named by `UPSTREAM`. */
+/**
+ * The adapter named by `UPSTREAM`. Every upstream call goes through `upstreamFetch`: the mTLS
+ * binding and the Access service token when configured (src/upstreams/reach.ts).
+ */
 export function createAdapter(config: Config, env: Env): UpstreamAdapter {
+  const reach = upstreamFetch(config, env);
   switch (config.upstream) {
     case "simulator":
       return simulatorAdapter(env);
     case "http":
-      return httpAdapter(config);
+      return httpAdapter(config, reach);
     case "twilio-taskrouter":
-      return twilioAdapter(config);
+      return twilioAdapter(config, reach);
     case "amazon-connect":
-      return connectAdapter(config);
+      return connectAdapter(config, reach);
     case "genesys-cloud":
-      return genesysAdapter(config);
+      return genesysAdapter(config, () => reach);
+    case "genesys-engage":
+      return engageAdapter(config, reach);
   }
 }
 
@@ -33,6 +41,7 @@ export const CAN_VETO: Readonly<Record<UpstreamName, boolean>> = {
   "twilio-taskrouter": true,
   "genesys-cloud": false,
   "amazon-connect": false,
+  "genesys-engage": false,
 };
 
 /**
