@@ -42,7 +42,7 @@ describe("genesys-engage configuration", () => {
     ["ENGAGE_API_KEY missing for nexus", { ...NEXUS, ENGAGE_API_KEY: undefined }, "ENGAGE_API_KEY"],
     ["ENGAGE_API_KEY with a pasted zero-width space", { ...NEXUS, ENGAGE_API_KEY: "key\u200b" }, "ENGAGE_API_KEY"],
     ["ENGAGE_PASSWORD without a user", { ...GMS, ENGAGE_PASSWORD: "p" }, "ENGAGE_USERNAME"],
-    ["ENGAGE_USERNAME without a password", { ...GMS, ENGAGE_USERNAME: "u" }, "ENGAGE_PASSWORD"],
+    ["ENGAGE_USERNAME without a password", { ...GMS, ENGAGE_USERNAME: "u" }, "ENGAGE_USERNAME"],
     ["ENGAGE_POLL_SECONDS out of range", { ...GMS, ENGAGE_POLL_SECONDS: "0" }, "ENGAGE_POLL_SECONDS"],
     ["UPSTREAM_ACCESS_CLIENT_SECRET without the id", { ...GMS, UPSTREAM_ACCESS_CLIENT_SECRET: "s" }, "UPSTREAM_ACCESS_CLIENT_ID"],
     ["UPSTREAM_ACCESS_CLIENT_ID without the secret", { ...GMS, UPSTREAM_ACCESS_CLIENT_ID: "id.access" }, "UPSTREAM_ACCESS_CLIENT_SECRET"],

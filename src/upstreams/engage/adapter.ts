@@ -1,6 +1,6 @@
 import type { Config } from "../../config";
-import { parseRetryAfter, type CancelResult, type DispatchRequest, type DispatchResult, type PollResult, type Retry, type UpstreamAdapter, type UpstreamRef } from "../adapter";
-import { Trouble, unreachable } from "../genesys/trouble";
+import { parseRetryAfter, type CancelResult, type DispatchRequest, type DispatchResult, type PollResult, type UpstreamAdapter, type UpstreamRef } from "../adapter";
+import { lookupThenCreate, retry, Trouble, unreachable } from "../genesys/trouble";
 import { forwardedData } from "../genesys/workitem";
 import type { EngageConfig } from "./config";
 
@@ -25,37 +25,32 @@ export const ENGAGE_LOOKUP_LAG_MS = 2_000;
 
 /** What the proxy reads from an interaction (Interaction Server properties, any of their spellings). */
 interface Seen {
-  id?: string;
+  id: string | undefined;
   /** An agent was offered or has it: too late to take it back. */
   agent: boolean;
-  agentId?: string;
+  agentId: string | undefined;
   /** Out of routing for good (stopped, completed). */
   ended: boolean;
 }
 
 const ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
-function pick(o: Record<string, unknown>, ...names: string[]): unknown {
-  for (const n of names) if (o[n] !== undefined && o[n] !== null && o[n] !== "") return o[n];
-  return undefined;
-}
-
 /**
- * Interaction Server's `InteractionState` (eServices "System Properties"): 0 queued, 1 cached,
- * 2 being processed by URS, 3 being handled by an agent; `DeliveredAt` is when it was first offered
- * to an agent. Either one means an agent has (or had) it.
+ * What Engage shows of an interaction. Interaction Server's `InteractionState` (eServices "System
+ * Properties"): 0 queued, 1 cached, 2 being processed by URS, 3 being handled by an agent;
+ * `DeliveredAt` is when it was first offered to an agent. Either one, or an agent named
+ * (`AssignedTo`), means an agent has (or had) it.
  */
 export function seenOf(raw: unknown): Seen {
   const outer = (raw ?? {}) as Record<string, unknown>;
-  const o = (typeof outer.data === "object" && outer.data !== null ? outer.data : outer) as Record<string, unknown>;
-  const id = pick(o, "interactionId", "InteractionId", "id");
-  const state = String(pick(o, "InteractionState", "interactionState", "state") ?? "");
-  const agentId = pick(o, "AssignedTo", "assignedTo", "agentId");
-  const agent = state === "3" || /handl|assigned/i.test(state) || agentId !== undefined || pick(o, "DeliveredAt", "deliveredAt") !== undefined;
+  const o = (typeof outer.data === "object" && outer.data !== null ? outer.data : outer) as Record<string, any>;
+  const id = o.interactionId ?? o.InteractionId ?? o.id;
+  const state = String(o.InteractionState ?? o.state ?? "");
+  const agentId = o.AssignedTo ?? o.agentId;
   return {
-    ...(typeof id === "string" && ID.test(id) ? { id } : {}),
-    agent,
-    ...(typeof agentId === "string" ? { agentId } : {}),
+    id: typeof id === "string" && ID.test(id) ? id : undefined,
+    agent: state === "3" || /handl|assigned/i.test(state) || agentId != null || o.DeliveredAt != null,
+    agentId: typeof agentId === "string" ? agentId : undefined,
     ended: /stop|complet|done|terminat|clos/i.test(state),
   };
 }
@@ -65,28 +60,14 @@ async function troubleOf(response: Response): Promise<Trouble> {
   await response.body?.cancel();
   const { status } = response;
   const transient = status === 408 || status === 409 || status === 429 || status >= 500;
-  const reason =
-    status === 401 || status === 403
-      ? `Engage refused the credentials (HTTP ${status}: check ENGAGE_API_KEY or ENGAGE_USERNAME/ENGAGE_PASSWORD, and the Access token)`
-      : status === 404
-        ? "Engage does not know the open media service (HTTP 404: check ENGAGE_SERVICE)"
-        : `Engage answered HTTP ${status}`;
-  return new Trouble(!transient && status >= 400 && status < 500, reason, status, transient ? parseRetryAfter(response.headers.get("retry-after")) : undefined);
-}
-
-function retry({ reason, status, retryAfterMs }: Trouble, prefix = ""): Retry {
-  return { kind: "retry", reason: prefix + reason, status, retryAfterMs };
+  return new Trouble(!transient && status < 500, `Engage answered HTTP ${status}`, status, parseRetryAfter(response.headers.get("retry-after")));
 }
 
 export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): UpstreamAdapter {
   const ec = config.vendor as EngageConfig;
   const nexus = ec.api === "nexus";
   const base = `${ec.url}${nexus ? "/nexus/v3" : "/genesys/2"}/openmedia/${ec.service}${nexus ? "/interactions" : ""}`;
-  const auth: Record<string, string> = nexus
-    ? { "x-api-key": ec.apiKey! }
-    : ec.username === undefined
-      ? {}
-      : { authorization: `Basic ${btoa(`${ec.username}:${ec.password}`)}` };
+  const auth: Record<string, string> = nexus ? { "x-api-key": ec.apiKey! } : ec.basic ? { authorization: `Basic ${btoa(ec.basic)}` } : {};
 
   function call(method: string, path: string, signal: AbortSignal, body?: string): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...auth };
@@ -109,7 +90,7 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
     }
     if (!response.ok) throw await troubleOf(response);
     const found = await seen(response);
-    if (found.id === undefined) throw new Trouble(false, "Engage answered an interaction without a readable id");
+    if (found.id === undefined) throw new Trouble(false, "Engage answered an unreadable interaction");
     return found;
   }
 
@@ -143,13 +124,12 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
       // "Resource already exists": an earlier create with this external id landed. Learn it.
       await response.body?.cancel();
       const found = await find(request.interactionId, signal);
-      return found ? { kind: "accepted", upstreamId: found.id! } : { kind: "retry", reason: "Engage has the external id but does not show it yet", status: 409 };
+      return found ? { kind: "accepted", upstreamId: found.id! } : { kind: "retry", reason: "Engage knows the external id but does not show it yet", status: 409 };
     }
     if (!response.ok) throw await troubleOf(response);
     const id = (await seen(response)).id;
     // Created but unreadable: the next attempt (mayExist) finds it by its external id.
-    if (id === undefined) return { kind: "retry", reason: "Engage created an interaction without a readable id", status: response.status };
-    return { kind: "accepted", upstreamId: id };
+    return id === undefined ? { kind: "retry", reason: "Engage answered an unreadable interaction", status: response.status } : { kind: "accepted", upstreamId: id };
   }
 
   return {
@@ -158,23 +138,16 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
     lookupLagMs: ENGAGE_LOOKUP_LAG_MS,
     pollIntervalMs: ec.pollSeconds * 1000,
 
-    async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
-      if (request.mayExist) {
-        // No idempotency key: an earlier attempt may have created it. Without an answer, neither
-        // create blindly nor call it refused.
-        try {
+    dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+      // No idempotency key: an earlier attempt may have created it (found by its external id).
+      return lookupThenCreate(
+        request.mayExist,
+        async () => {
           const found = await find(request.interactionId, signal);
-          if (found) return { kind: "accepted", upstreamId: found.id! };
-        } catch (err) {
-          return retry(unreachable(err), "looking up an earlier create: ");
-        }
-      }
-      try {
-        return await create(request, signal);
-      } catch (err) {
-        const trouble = unreachable(err);
-        return trouble.permanent ? { kind: "rejected", reason: trouble.reason, status: trouble.status } : retry(trouble);
-      }
+          return found ? { kind: "accepted", upstreamId: found.id! } : undefined;
+        },
+        () => create(request, signal),
+      );
     },
 
     /**

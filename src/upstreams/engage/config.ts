@@ -14,9 +14,8 @@ export interface EngageConfig {
   service: string;
   /** nexus: the `x-api-key`. */
   apiKey?: string;
-  /** gms: optional basic authentication. */
-  username?: string;
-  password?: string;
+  /** gms: optional basic authentication, `user:password`. */
+  basic?: string;
   pollSeconds: number;
 }
 
@@ -25,53 +24,33 @@ type Parsed = { ok: true; value: EngageConfig } | { ok: false; problems: string[
 /** Parses the ENGAGE_* variables; never throws. */
 export function parseEngageConfig(env: Record<string, unknown>): Parsed {
   const problems: string[] = [];
-  const required = (name: string): string | undefined => {
-    const v = varText(env[name]);
-    if (v === undefined) problems.push(`${name}: required when UPSTREAM=genesys-engage`);
-    return v;
+  /** ENGAGE_<name> as text; a problem when it is absent and `required` says why it is needed. */
+  const v = (name: string, required?: string): string | undefined => {
+    const value = varText(env[`ENGAGE_${name}`]);
+    if (value === undefined && required) problems.push(`ENGAGE_${name}: ${required}`);
+    return value;
   };
-  const secret = (name: string, v: string | undefined) => {
-    if (v !== undefined && !headerSafe(v)) problems.push(`${name}: ${HEADER_SAFE_RULE}`);
-  };
-
-  const api = required("ENGAGE_API");
+  const api = v("API", "required when UPSTREAM=genesys-engage");
   if (api !== undefined && api !== "nexus" && api !== "gms") problems.push('ENGAGE_API: must be "nexus" or "gms"');
-  const url = varText(env.ENGAGE_URL) === undefined ? required("ENGAGE_URL") : parseBaseUrl("ENGAGE_URL", env.ENGAGE_URL, problems);
-  const service = required("ENGAGE_SERVICE");
-  if (service !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(service)) {
-    problems.push("ENGAGE_SERVICE: must be the open media service name (letters, digits, . _ -)");
+  const url = v("URL", "required when UPSTREAM=genesys-engage") && parseBaseUrl("ENGAGE_URL", env.ENGAGE_URL, problems);
+  const service = v("SERVICE", "required when UPSTREAM=genesys-engage");
+  if (service !== undefined && !/^[\w.-]{1,128}$/.test(service)) problems.push("ENGAGE_SERVICE: must be the open media service name (letters, digits, . _ -)");
+  const apiKey = v("API_KEY", api === "nexus" ? "required when ENGAGE_API=nexus" : undefined);
+  const username = v("USERNAME");
+  const password = v("PASSWORD");
+  // Basic credentials are user:password: both or neither, and no colon in the user name.
+  if ((username === undefined) !== (password === undefined) || username?.includes(":")) {
+    problems.push("ENGAGE_USERNAME: goes with ENGAGE_PASSWORD (basic authentication), without a colon");
   }
-
-  const apiKey = varText(env.ENGAGE_API_KEY);
-  if (api === "nexus" && apiKey === undefined) problems.push("ENGAGE_API_KEY: required when ENGAGE_API=nexus");
-  secret("ENGAGE_API_KEY", apiKey);
-
-  const username = varText(env.ENGAGE_USERNAME);
-  const password = varText(env.ENGAGE_PASSWORD);
-  if ((username === undefined) !== (password === undefined)) {
-    problems.push(`${username === undefined ? "ENGAGE_USERNAME" : "ENGAGE_PASSWORD"}: ENGAGE_USERNAME and ENGAGE_PASSWORD go together (basic authentication)`);
+  for (const [name, value] of [["API_KEY", apiKey], ["USERNAME", username], ["PASSWORD", password]]) {
+    if (value !== undefined && !headerSafe(value)) problems.push(`ENGAGE_${name}: ${HEADER_SAFE_RULE}`);
   }
-  // Basic credentials are user:password: a colon in the user name would split them elsewhere.
-  if (username?.includes(":")) problems.push("ENGAGE_USERNAME: must not contain a colon");
-  secret("ENGAGE_USERNAME", username);
-  secret("ENGAGE_PASSWORD", password);
-
-  const pollText = varText(env.ENGAGE_POLL_SECONDS);
-  const pollSeconds = pollText === undefined ? 5 : Number(pollText);
-  if (pollText !== undefined && (!/^\d+$/.test(pollText) || pollSeconds < 1 || pollSeconds > 300)) {
-    problems.push("ENGAGE_POLL_SECONDS: must be an integer from 1 to 300");
-  }
+  const poll = v("POLL_SECONDS") ?? "5";
+  if (!/^\d+$/.test(poll) || +poll < 1 || +poll > 300) problems.push("ENGAGE_POLL_SECONDS: must be an integer from 1 to 300");
 
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: {
-      api: api as EngageConfig["api"],
-      url: url!,
-      service: service!,
-      ...(apiKey === undefined ? {} : { apiKey }),
-      ...(username === undefined ? {} : { username, password: password! }),
-      pollSeconds,
-    },
+    value: { api: api as EngageConfig["api"], url: url!, service: service!, apiKey, basic: username && `${username}:${password}`, pollSeconds: +poll },
   };
 }
