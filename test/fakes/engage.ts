@@ -54,8 +54,13 @@ export interface EngageSettings {
   apiKey?: string;
   basic?: { username: string; password: string };
   access?: { clientId: string; clientSecret: string };
-  /** Routing gives a queued interaction to an agent by itself after this long: its PrimaryProjectManagerId if set, else `agentId`. */
-  autoAssign?: { afterMs: number; agentId: string };
+  /**
+   * Routing gives a queued interaction to an agent by itself after `afterMs` (plus up to `jitterMs`
+   * at random): its PrimaryProjectManagerId if set, else `agentId`.
+   */
+  autoAssign?: { afterMs: number; jitterMs?: number; agentId: string };
+  /** Random faults on every API request (the fault script): a share answered 503, a share whose answer is lost after the work. */
+  chaos?: { error503: number; drop: number };
 }
 
 export interface FakeInteraction {
@@ -91,12 +96,16 @@ export class FakeEngage {
   faults: EngageFault[] = [];
   interactions = new Map<string, FakeInteraction>();
   requests: EngageLogged[] = [];
+  /** History that outlives a stop: creates per external id, and every interaction an agent was given. */
+  createdPerExternalId = new Map<string, number>();
+  given: { externalId?: string; id: string; agentId: string }[] = [];
   private timers = new Set<ReturnType<typeof setTimeout>>();
   private seq = 0;
 
   constructor(
     readonly dialect: Dialect,
     private readonly initial: EngageSettings,
+    private readonly random: () => number = Math.random,
   ) {
     this.settings = structuredClone(initial);
   }
@@ -106,6 +115,8 @@ export class FakeEngage {
     this.faults = [];
     this.interactions.clear();
     this.requests = [];
+    this.createdPerExternalId.clear();
+    this.given = [];
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -136,7 +147,9 @@ export class FakeEngage {
     if (access && !entry.access) response = problem(403, "Forbidden (Cloudflare Access)");
     else if (!this.authorized(request)) response = problem(401, "Unauthorized");
     else {
-      const rule = route ? this.takeFault(route) : undefined;
+      const chaos = this.settings.chaos;
+      const roll = chaos ? this.random() : 1;
+      const rule = route ? (chaos && roll < chaos.error503 ? { status: 503 } : chaos && roll < chaos.error503 + chaos.drop ? { drop: true } : this.takeFault(route)) : undefined;
       if (rule?.delayMs) await new Promise((r) => setTimeout(r, rule.delayMs));
       if (rule?.assignAgent !== undefined) {
         const target = route === "ext" ? this.byExternal(id) : this.interactions.get(id);
@@ -255,6 +268,7 @@ export class FakeEngage {
       userData,
     };
     this.interactions.set(id, interaction);
+    if (interaction.externalId !== undefined) this.createdPerExternalId.set(interaction.externalId, (this.createdPerExternalId.get(interaction.externalId) ?? 0) + 1);
     // The routing strategy picks it up at once (URS), then an agent after a while.
     interaction.InteractionState = 2;
     this.schedule(interaction);
@@ -278,6 +292,7 @@ export class FakeEngage {
     x.InteractionState = 3;
     x.DeliveredAt = new Date().toISOString();
     x.AssignedTo = agentId;
+    this.given.push({ ...(x.externalId === undefined ? {} : { externalId: x.externalId }), id: x.id, agentId });
   }
 
   private schedule(x: FakeInteraction): void {
@@ -286,7 +301,7 @@ export class FakeEngage {
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (this.interactions.get(x.id) === x && x.InteractionState !== 3) this.give(x, x.userData.PrimaryProjectManagerId ?? auto.agentId);
-    }, auto.afterMs);
+    }, auto.afterMs + this.random() * (auto.jitterMs ?? 0));
     this.timers.add(t);
   }
 
