@@ -6,6 +6,8 @@ import { TWILIO_BINDINGS, TWILIO_OPTIONS } from "./test/twilio/settings.ts";
 import { CONNECT_TEST, FakeConnect } from "./test/fakes/connect.ts";
 import { FakeGenesys } from "./test/fakes/genesys.ts";
 import { GENESYS_API_HOST, GENESYS_BINDINGS, GENESYS_LOGIN_HOST } from "./test/genesys/settings.ts";
+import { FakeEngage } from "./test/fakes/engage.ts";
+import { GMS_BINDINGS, GMS_FAKE, NEXUS_BINDINGS, NEXUS_FAKE } from "./test/engage/settings.ts";
 
 /** Signing secret shared by the proxy under test and the fake upstream (test-only). */
 export const TEST_SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -17,6 +19,8 @@ const securityUpstream = new FakeUpstream(TEST_SIGNING_SECRET);
 const twilio = new FakeTwilio(TWILIO_OPTIONS);
 const connect = new FakeConnect(CONNECT_TEST);
 const genesys = new FakeGenesys(GENESYS_LOGIN_HOST, GENESYS_API_HOST);
+const nexus = new FakeEngage("nexus", NEXUS_FAKE);
+const gms = new FakeEngage("gms", GMS_FAKE);
 
 export default defineConfig({
   test: {
@@ -127,6 +131,21 @@ export default defineConfig({
         ],
         test: { name: "genesys", include: ["test/genesys/**/*.test.ts"] },
       },
+      // Genesys Engage, one project per dialect, the same tests against test/fakes/engage.ts.
+      ...(
+        [
+          ["engage-nexus", NEXUS_BINDINGS, nexus],
+          ["engage-gms", GMS_BINDINGS, gms],
+        ] as const
+      ).map(([name, bindings, fake]) => ({
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings, outboundService: (request: Request) => fake.handle(request) },
+          }),
+        ],
+        test: { name, include: ["test/engage/**/*.test.ts"] },
+      })),
     ],
   },
 });

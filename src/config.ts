@@ -10,7 +10,7 @@ import { DEVELOPMENT_PERSONAL_DATA_KEYS } from "./security/personal-data";
  * typed values and names the variable when one is wrong.
  */
 
-const UPSTREAMS = ["simulator", "http", "genesys-cloud", "twilio-taskrouter", "amazon-connect"] as const;
+const UPSTREAMS = ["simulator", "http", "genesys-cloud", "twilio-taskrouter", "amazon-connect", "genesys-engage"] as const;
 export type UpstreamName = (typeof UPSTREAMS)[number];
 
 /** A var as text: absent, null or blank is `undefined`; surrounding whitespace is dropped. */
@@ -229,6 +229,8 @@ export const ConfigSchema = z.object({
   ),
   DIYALOG_BASE_PATH: basePath,
   PUBLIC_BASE_URL: baseUrl,
+  UPSTREAM_ACCESS_CLIENT_ID: text,
+  UPSTREAM_ACCESS_CLIENT_SECRET: text,
   SIM_AGENTS: integer(2, 0, 100),
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
@@ -264,6 +266,8 @@ export interface Config {
   jurisdiction?: DataJurisdiction;
   /** attachedData keys whose values reads show; the rest read "***". */
   visibleAttributes: string[];
+  /** Cloudflare Access service token sent on every upstream call (design §2, docs/deploying-on-premises.md). */
+  access?: { clientId: string; clientSecret: string };
   /** The selected vendor adapter's own settings (see src/upstreams/vendor-config.ts). */
   vendor?: unknown;
 }
@@ -280,7 +284,13 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
  * Variables that only concern the upstream adapter; the vendor adapters' own variables (see
  * vendor-config.ts) count as such too. `UPSTREAM` itself does not: without it nothing is known.
  */
-const UPSTREAM_VARIABLES: ReadonlySet<string> = new Set(["UPSTREAM_URL", "UPSTREAM_SIGNING_SECRET", "PUBLIC_BASE_URL"]);
+const UPSTREAM_VARIABLES: ReadonlySet<string> = new Set([
+  "UPSTREAM_URL",
+  "UPSTREAM_SIGNING_SECRET",
+  "PUBLIC_BASE_URL",
+  "UPSTREAM_ACCESS_CLIENT_ID",
+  "UPSTREAM_ACCESS_CLIENT_SECRET",
+]);
 
 function toConfig(p: Parsed): Config {
   return {
@@ -302,12 +312,26 @@ function toConfig(p: Parsed): Config {
     customerRefKey: p.CUSTOMER_REF_KEY[0],
     jurisdiction: p.DATA_JURISDICTION,
     visibleAttributes: p.VISIBLE_ATTRIBUTES,
+    ...(p.UPSTREAM_ACCESS_CLIENT_ID && p.UPSTREAM_ACCESS_CLIENT_SECRET
+      ? { access: { clientId: p.UPSTREAM_ACCESS_CLIENT_ID, clientSecret: p.UPSTREAM_ACCESS_CLIENT_SECRET } }
+      : {}),
   };
 }
 
 /** Rules that span several variables, and the selected vendor adapter's own variables. */
 function crossCheck(c: Config, env: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  // The Access service token travels in two headers: both or neither, header-safe.
+  for (const [name, other] of [
+    ["UPSTREAM_ACCESS_CLIENT_ID", "UPSTREAM_ACCESS_CLIENT_SECRET"],
+    ["UPSTREAM_ACCESS_CLIENT_SECRET", "UPSTREAM_ACCESS_CLIENT_ID"],
+  ] as const) {
+    const value = varText(env[name]);
+    if (value === undefined) {
+      if (varText(env[other]) !== undefined) problems.push(`${name}: required when ${other} is set`);
+    } else if (!headerSafe(value)) problems.push(`${name}: ${HEADER_SAFE_RULE}`);
+  }
+  if (problems.length > 0) delete c.access;
   if (c.upstream === "http") {
     if (!c.upstreamUrl) problems.push("UPSTREAM_URL: required when UPSTREAM=http");
     if (c.signingSecrets.length === 0) problems.push("UPSTREAM_SIGNING_SECRET: required when UPSTREAM=http");

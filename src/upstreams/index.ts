@@ -2,24 +2,34 @@ import { varText, type Config, type UpstreamName } from "../config";
 import { log } from "../observability/log";
 import type { Retry, UpstreamAdapter } from "./adapter";
 import { connectAdapter } from "./connect/adapter";
+import { engageAdapter } from "./engage/adapter";
 import { genesysAdapter } from "./genesys/adapter";
 import { httpAdapter } from "./http";
+import { upstreamFetch } from "./reach";
 import { simulatorAdapter } from "./simulator";
 import { twilioAdapter } from "./twilio/adapter";
 
-/** The adapter named by `UPSTREAM`. */
+/**
+ * The adapter named by `UPSTREAM`. The upstreams an operator points at their own host (`http`,
+ * `genesys-engage`) are called through `upstreamFetch`: the mTLS binding and the Access service
+ * token when configured (src/upstreams/reach.ts). The cloud vendors' fixed public APIs are not: the
+ * Access token and the client certificate are the bank's, and never go to Twilio, AWS or Genesys Cloud.
+ */
 export function createAdapter(config: Config, env: Env): UpstreamAdapter {
+  const direct: typeof fetch = (input, init) => fetch(input, init);
   switch (config.upstream) {
     case "simulator":
       return simulatorAdapter(env);
     case "http":
-      return httpAdapter(config);
+      return httpAdapter(config, upstreamFetch(config, env));
     case "twilio-taskrouter":
-      return twilioAdapter(config);
+      return twilioAdapter(config, direct);
     case "amazon-connect":
-      return connectAdapter(config);
+      return connectAdapter(config, direct);
     case "genesys-cloud":
-      return genesysAdapter(config);
+      return genesysAdapter(config, () => direct);
+    case "genesys-engage":
+      return engageAdapter(config, upstreamFetch(config, env));
   }
 }
 
@@ -33,6 +43,7 @@ export const CAN_VETO: Readonly<Record<UpstreamName, boolean>> = {
   "twilio-taskrouter": true,
   "genesys-cloud": false,
   "amazon-connect": false,
+  "genesys-engage": false,
 };
 
 /**

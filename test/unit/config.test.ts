@@ -171,7 +171,7 @@ describe("parseConfig: each bad value names its variable", () => {
   });
 
   it("UPSTREAM=foo", () => {
-    expectOneProblem({ UPSTREAM: "foo" }, "UPSTREAM", "must be one of simulator, http, genesys-cloud, twilio-taskrouter, amazon-connect");
+    expectOneProblem({ UPSTREAM: "foo" }, "UPSTREAM", "must be one of simulator, http, genesys-cloud, twilio-taskrouter, amazon-connect, genesys-engage");
   });
 
   it("a vendor UPSTREAM without its variables names each missing one", () => {
@@ -432,6 +432,7 @@ describe("the Durable Objects' configuration and adapter never fail (issue 12, d
     expect(unavailableAdapter("twilio-taskrouter").canVeto).toBe(true);
     expect(unavailableAdapter("genesys-cloud").canVeto).toBe(false);
     expect(unavailableAdapter("amazon-connect").canVeto).toBe(false);
+    expect(unavailableAdapter("genesys-engage").canVeto).toBe(false);
     expect(unavailableAdapter("carrier-pigeon").canVeto).toBe(false);
     expect(unavailableAdapter("toString").canVeto).toBe(false);
   });
@@ -457,6 +458,7 @@ describe("the Durable Objects' configuration and adapter never fail (issue 12, d
         CONNECT_INSTANCE_ID: "9c2e3d4a-5b6c-4d7e-8f90-a1b2c3d4e5f6",
         CONNECT_CONTACT_FLOW_ID: "846ec553-a005-41c0-8341-0123456789ab",
       },
+      "genesys-engage": { UPSTREAM: "genesys-engage", ENGAGE_API: "gms", ENGAGE_URL: "https://gms.bank.internal", ENGAGE_SERVICE: "diyalog" },
     };
     for (const [name, canVeto] of Object.entries(CAN_VETO)) {
       const result = parseConfig(valid[name]!);

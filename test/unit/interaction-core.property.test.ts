@@ -63,7 +63,7 @@ const WITHOUT = new Set((env("PROPERTY_WITHOUT") ?? "").split(",").filter(Boolea
 const SKIP = new Set((env("PROPERTY_SKIP") ?? "").split(",").filter(Boolean));
 const kept = (violations: string[]) => violations.filter((v) => !SKIP.has(/^\((\w)\)/.exec(v)?.[1] ?? ""));
 
-/** Runs per model (guarantee + liveness); 5 models → 50,000 runs in all by default. */
+/** Runs per model (guarantee + liveness); 6 models → 60,000 runs in all by default. */
 const RUNS_PER_MODEL = envRuns() ?? 10_000;
 const GUARANTEE_RUNS = Math.ceil(RUNS_PER_MODEL * 0.7);
 const LIVENESS_RUNS = RUNS_PER_MODEL - GUARANTEE_RUNS;

@@ -7,6 +7,7 @@ import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/intera
 import { normaliseCreate } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
 import { GENESYS_LOOKUP_LAG_MS } from "../../src/upstreams/genesys/adapter";
+import { ENGAGE_LOOKUP_LAG_MS } from "../../src/upstreams/engage/adapter";
 import type { CancelResult, DispatchRequest, DispatchResult, PollResult, UpstreamAdapter, UpstreamRef } from "../../src/upstreams/adapter";
 
 /*
@@ -48,6 +49,9 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  *   to agents, the proxy polls); a new workitem is Idle for a while before routing; cancel = read,
  *   terminate (Idle) or ACD cancel (routing), read, decided by the real `assignmentOf`.
  * - connect: ClientToken idempotent within a window; no veto, polled; cancel = describe, stop.
+ * - engage: no key; lookup by external id before create when mayExist, which answers one
+ *   interaction (the first created), within the lag the adapter states; no veto, polled; cancel =
+ *   read (an agent has it → too late), stop (refused while an agent's desktop holds it), read.
  * The adapters' control flow is mirrored here, not run: the real ones parse `Response` bodies, which
  * resolve outside the microtask queue and so outside the scheduler's control. Classifications are
  * mirrored as the adapters make them (a failed lookup is transient on both twilio and genesys);
@@ -65,8 +69,8 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
  */
 
-export type Model = "http" | "http409" | "twilio" | "genesys" | "connect";
-export const MODELS: readonly Model[] = ["http", "http409", "twilio", "genesys", "connect"];
+export type Model = "http" | "http409" | "twilio" | "genesys" | "connect" | "engage";
+export const MODELS: readonly Model[] = ["http", "http409", "twilio", "genesys", "connect", "engage"];
 
 interface ModelSpec {
   canVeto: boolean;
@@ -84,6 +88,8 @@ const SPECS: Record<Model, ModelSpec> = {
   twilio: { canVeto: true, create: "lookup", withdrawOnRefusal: true },
   genesys: { canVeto: false, create: "lookup", withdrawOnRefusal: false, lookupLagMs: GENESYS_LOOKUP_LAG_MS },
   connect: { canVeto: false, create: "token", withdrawOnRefusal: false },
+  // The lookup-based model fits Engage: the external id finds the interaction an earlier create made.
+  engage: { canVeto: false, create: "lookup", withdrawOnRefusal: false, lookupLagMs: ENGAGE_LOOKUP_LAG_MS },
 };
 /**
  * The longest lookup lag a scenario may draw for a model: what its adapter states it assumes about
@@ -740,8 +746,10 @@ export class World {
       this.log(`upstream: #${slot.n} lookup → 400`);
       return { answer: { kind: "retry", reason: "lookup failed", status: 400 }, deliver: true };
     }
-    // twilio find() and genesys find() answer every copy the lookup shows.
-    const [found, ...others] = this.copies.filter((c) => c.tag === request.interactionId && c.visibleAt <= this.now).map((c) => c.upstreamId);
+    // twilio find() and genesys find() answer every copy the lookup shows; Engage's external-id
+    // read (engage/adapter.ts find()) answers one interaction, the first created.
+    const visible = this.copies.filter((c) => c.tag === request.interactionId && c.visibleAt <= this.now).map((c) => c.upstreamId);
+    const [found, ...others] = this.scenario.model === "engage" ? visible.slice(0, 1) : visible;
     this.log(`upstream: #${slot.n} lookup → ${found ? [found, ...others].join(", ") : "nothing"}`);
     if (plan === "lost" || plan === "lost-hang") return { answer: undefined, deliver: false };
     if (found === undefined) return { answer: undefined, deliver: true };

@@ -1,10 +1,10 @@
 import type { Config } from "../../config";
 import { log } from "../../observability/log";
-import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Retry, UpstreamAdapter, UpstreamRef } from "../adapter";
+import type { CancelResult, DispatchRequest, DispatchResult, PollResult, UpstreamAdapter, UpstreamRef } from "../adapter";
 import { employeeLookup, preferredAgents } from "./agents";
 import { genesysClient } from "./client";
 import type { GenesysConfig } from "./config";
-import { Trouble, troubleOf, unreachable } from "./trouble";
+import { lookupThenCreate, retry, Trouble, troubleOf, unreachable } from "./trouble";
 import { assigneeOf, assignmentOf, hasAssignee, workitemCreate, type Workitem } from "./workitem";
 
 /**
@@ -24,10 +24,6 @@ const WORKITEMS = "/api/v2/taskmanagement/workitems";
  * (docs/upstreams/genesys-cloud.md). A repeated create looks up only after it.
  */
 export const GENESYS_LOOKUP_LAG_MS = 5_000;
-
-function retry({ reason, status, retryAfterMs }: Trouble, prefix = ""): Retry {
-  return { kind: "retry", reason: prefix + reason, status, retryAfterMs };
-}
 
 async function body<T>(response: Response): Promise<T | null> {
   return (await response.json().catch(() => null)) as T | null;
@@ -107,25 +103,18 @@ export function genesysAdapter(config: Config, fetcher: () => typeof fetch = () 
     lookupLagMs: GENESYS_LOOKUP_LAG_MS,
     pollIntervalMs: gc.pollSeconds * 1000,
 
-    async dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
-      if (request.mayExist) {
-        // Genesys has no idempotency key: an earlier attempt may have created the workitem already.
-        // Without an answer we must not create blindly, and must not call it refused either (that
-        // would tell the proxy "nothing exists upstream").
-        try {
+    dispatch(request: DispatchRequest, signal: AbortSignal): Promise<DispatchResult> {
+      // Genesys has no idempotency key: an earlier attempt may have created the workitem already.
+      return lookupThenCreate(
+        request.mayExist,
+        async () => {
           // Every copy found is learned: more than one means an earlier create landed twice.
           const [first, ...others] = (await find(request.interactionId, signal)).map((w) => workitemId(w.id)!);
-          if (first !== undefined) return others.length > 0 ? { kind: "accepted", upstreamId: first, others } : { kind: "accepted", upstreamId: first };
-        } catch (err) {
-          return retry(unreachable(err), "looking up an earlier create: ");
-        }
-      }
-      try {
-        return await create(request, signal);
-      } catch (err) {
-        const trouble = unreachable(err);
-        return trouble.permanent ? { kind: "rejected", reason: trouble.reason, status: trouble.status } : retry(trouble);
-      }
+          if (first === undefined) return undefined;
+          return others.length > 0 ? { kind: "accepted", upstreamId: first, others } : { kind: "accepted", upstreamId: first };
+        },
+        () => create(request, signal),
+      );
     },
 
     /**

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from "../adapter";
+import { parseRetryAfter, type DispatchResult, type Retry } from "../adapter";
 
 /**
  * A Genesys answer (or its absence) already classified: `permanent` refusals fail a create, the rest
@@ -44,4 +44,36 @@ export function unreachable(err: unknown): Trouble {
   if (err instanceof Trouble) return err;
   const name = err instanceof Error ? err.name : "Error";
   return new Trouble(false, name === "TimeoutError" || name === "AbortError" ? "Genesys timed out" : "Genesys unreachable");
+}
+
+/** A Trouble as the adapter interface's transient failure. */
+export function retry({ reason, status, retryAfterMs }: Trouble, prefix = ""): Retry {
+  return { kind: "retry", reason: prefix + reason, status, retryAfterMs };
+}
+
+/**
+ * One dispatch to an upstream without an idempotency key (genesys-cloud, genesys-engage): when an
+ * earlier attempt may have reached it, look that one up first; without an answer neither create
+ * blindly nor call it refused (that would tell the proxy "nothing exists upstream"). Then create;
+ * a permanent refusal fails the create, anything else is retried.
+ */
+export async function lookupThenCreate(
+  mayExist: boolean,
+  find: () => Promise<DispatchResult | undefined>,
+  create: () => Promise<DispatchResult>,
+): Promise<DispatchResult> {
+  if (mayExist) {
+    try {
+      const found = await find();
+      if (found) return found;
+    } catch (err) {
+      return retry(unreachable(err), "looking up an earlier create: ");
+    }
+  }
+  try {
+    return await create();
+  } catch (err) {
+    const trouble = unreachable(err);
+    return trouble.permanent ? { kind: "rejected", reason: trouble.reason, status: trouble.status } : retry(trouble);
+  }
 }

@@ -33,6 +33,17 @@ export function customFields(attributes: Record<string, string>, fieldMap: Recor
 }
 
 /**
+ * What an upstream receives as the call's data: the attributes, `customerId`, and identityNumber
+ * under IDENTITY_NUMBER_ATTRIBUTE (unless that is empty). Later entries win: the request's own
+ * customerId and identityNumber over same-named attachedData keys. Null-prototype object.
+ */
+export function forwardedData(request: DispatchRequest, identityNumberAttribute: string): Record<string, string> {
+  const data: Record<string, string> = Object.assign(Object.create(null), request.attributes, { customerId: request.customerId });
+  if (request.identityNumber !== undefined && identityNumberAttribute !== "") data[identityNumberAttribute] = request.identityNumber;
+  return data;
+}
+
+/**
  * The create body. The workitem's `name` is visible in every Genesys list, so it carries no personal
  * data; `externalTag` = interactionId is what finds the workitem again after a lost answer.
  */
@@ -42,10 +53,7 @@ export function workitemCreate(
   identityNumberAttribute: string,
   preferredAgentIds: string[],
 ): Record<string, unknown> {
-  // Later entries win: the request's own customerId and identityNumber over same-named attachedData keys.
-  const forwarded: Record<string, string> = Object.assign(Object.create(null), request.attributes, { customerId: request.customerId });
-  if (request.identityNumber !== undefined && identityNumberAttribute !== "") forwarded[identityNumberAttribute] = request.identityNumber;
-  const fields = customFields(forwarded, config.fieldMap);
+  const fields = customFields(forwardedData(request, identityNumberAttribute), config.fieldMap);
   return {
     name: `Diyalog call ${request.interactionId.slice(0, 8)}`,
     typeId: config.worktypeId,
