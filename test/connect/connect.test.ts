@@ -183,6 +183,29 @@ describe("SigV4", () => {
     }
   });
 
+  it("a request shaped as the adapter's (JSON body, Content-Type sent unsigned) is signed as the fake's node:crypto verifier computes it", async () => {
+    const key = { ...suite, service: "connect", region: "eu-central-1" };
+    const body = JSON.stringify({ ContactId: "c-1", InstanceId: "i-1", Note: "çağrı" });
+    const url = "https://connect.eu-central-1.amazonaws.com/contacts/i%201/c-1";
+    const headers = await signRequest(key, { method: "POST", url, headers: { "content-type": "application/json" }, body }, DATE);
+    const [, signedHeaders, signature] = /SignedHeaders=([^,]+), Signature=(\w+)$/.exec(headers.get("authorization")!)!;
+    expect(headers.get("authorization")).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/eu-central-1\/connect\/aws4_request, /);
+    expect(signedHeaders).toBe("host;x-amz-date");
+    expect(headers.get("content-type")).toBe("application/json");
+    const res = await control("sign", {
+      method: "POST",
+      url,
+      headers: { "x-amz-date": DATE, "content-type": "application/json" },
+      body,
+      signedHeaders: ["host", "x-amz-date"],
+      amzDate: DATE,
+      region: key.region,
+      service: key.service,
+      secretAccessKey: key.secretAccessKey,
+    });
+    expect(((await res.json()) as { signature: string }).signature).toBe(signature);
+  });
+
   it("a wrong secret is refused by the fake and reported as a permanent refusal naming the variables", async () => {
     const adapter = connectAdapter(adapterConfig({ secretAccessKey: "not+the+right+secret+key+000000000000000" }));
     const result = await adapter.dispatch(dispatchRequest({ TRX: "Diyalog" }), AbortSignal.timeout(2000));
