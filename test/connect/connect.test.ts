@@ -135,9 +135,11 @@ describe("SigV4", () => {
     { name: "get-vanilla", method: "GET", path: "/", authz: "SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
     { name: "get-vanilla-query-order-key-case", method: "GET", path: "/?Param2=value2&Param1=value1", authz: "SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
     { name: "get-vanilla-query-order-value", method: "GET", path: "/?Param1=value2&Param1=value1", authz: "SignedHeaders=host;x-amz-date, Signature=5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694" },
+    { name: "get-vanilla-query-order-encoded", method: "GET", path: "/?Param-3=Value3&Param=Value2&%E1%88%B4=Value1", authz: "SignedHeaders=host;x-amz-date, Signature=371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac" },
     { name: "get-vanilla-utf8-query", method: "GET", path: "/?ሴ=bar", authz: "SignedHeaders=host;x-amz-date, Signature=2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
     { name: "get-unreserved", method: "GET", path: "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", authz: "SignedHeaders=host;x-amz-date, Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f" },
     { name: "get-header-value-trim", method: "GET", path: "/", headers: { "My-Header1": " value1", "My-Header2": '"a   b   c"' }, authz: "SignedHeaders=host;my-header1;my-header2;x-amz-date, Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736" },
+    { name: "normalize-path/get-slashes", method: "GET", path: "//example//", authz: "SignedHeaders=host;x-amz-date, Signature=9a624bd73a37c9a373b5312afbebe7a714a789de108f0bdfe846570885f57e84" },
     { name: "post-vanilla", method: "POST", path: "/", authz: "SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b" },
     { name: "post-vanilla-query", method: "POST", path: "/?Param1=value1", authz: "SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11" },
     { name: "post-header-key-sort", method: "POST", path: "/", headers: { "My-Header1": "value1" }, authz: "SignedHeaders=host;my-header1;x-amz-date, Signature=c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c" },
@@ -179,6 +181,29 @@ describe("SigV4", () => {
       });
       expect(((await res.json()) as { signature: string }).signature, v.name).toBe(signature);
     }
+  });
+
+  it("a request shaped as the adapter's (JSON body, Content-Type sent unsigned) is signed as the fake's node:crypto verifier computes it", async () => {
+    const key = { ...suite, service: "connect", region: "eu-central-1" };
+    const body = JSON.stringify({ ContactId: "c-1", InstanceId: "i-1", Note: "çağrı" });
+    const url = "https://connect.eu-central-1.amazonaws.com/contacts/i%201/c-1";
+    const headers = await signRequest(key, { method: "POST", url, headers: { "content-type": "application/json" }, body }, DATE);
+    const [, signedHeaders, signature] = /SignedHeaders=([^,]+), Signature=(\w+)$/.exec(headers.get("authorization")!)!;
+    expect(headers.get("authorization")).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/eu-central-1\/connect\/aws4_request, /);
+    expect(signedHeaders).toBe("host;x-amz-date");
+    expect(headers.get("content-type")).toBe("application/json");
+    const res = await control("sign", {
+      method: "POST",
+      url,
+      headers: { "x-amz-date": DATE, "content-type": "application/json" },
+      body,
+      signedHeaders: ["host", "x-amz-date"],
+      amzDate: DATE,
+      region: key.region,
+      service: key.service,
+      secretAccessKey: key.secretAccessKey,
+    });
+    expect(((await res.json()) as { signature: string }).signature).toBe(signature);
   });
 
   it("a wrong secret is refused by the fake and reported as a permanent refusal naming the variables", async () => {
