@@ -18,7 +18,7 @@ import { startWorker, type DevWorker } from "./lib/processes";
  * docs/console.png (the README's picture). Everything stays on 127.0.0.1.
  */
 
-const KEY = "browser-test-key";
+const KEY = "browser-test-key-0123456789abcdefghijklmnopqrstuv";
 const BASE_PATH = "/d/browser-test";
 const ASSIGN_DELAY_MS = 3000;
 const WAIT_MS = 20_000;

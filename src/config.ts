@@ -72,12 +72,16 @@ export function headerSafe(value: string): boolean {
 /** The rule a secret broke, for a problem that names the variable and never its value. */
 export const HEADER_SAFE_RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
 
-/** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces. */
+/** The shortest API key accepted: a key is the only credential of the Diyalog routes (issue 17). */
+export const MIN_API_KEY_LENGTH = 32;
+
+/** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces, and long. */
 const apiKeys = z.pipe(
   list,
   z.transform((keys, ctx) => {
-    if (keys.every(headerSafe)) return keys;
-    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${HEADER_SAFE_RULE}` });
+    const rule = !keys.every(headerSafe) ? HEADER_SAFE_RULE : keys.some((k) => k.length < MIN_API_KEY_LENGTH) ? `must be at least ${MIN_API_KEY_LENGTH} characters long` : "";
+    if (rule === "") return keys;
+    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${rule}` });
     return z.NEVER;
   }),
 );

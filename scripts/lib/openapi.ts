@@ -246,7 +246,7 @@ export function buildOpenApiDocument(): Json {
         "a plain one of at most 128 characters), which is also forwarded to the upstream. When `DIYALOG_BASE_PATH` is set, " +
         "the Diyalog routes (tag Diyalog) live under that prefix.",
     },
-    servers: [{ url: "http://127.0.0.1:8787", description: "npm start (simulator, key dev-key)" }],
+    servers: [{ url: "http://127.0.0.1:8787", description: "npm start (simulator, key dev-key-local-only-0123456789abcdef)" }],
     tags: [
       { name: "Diyalog", description: "Called by Diyalog; need an API key (`Authorization: Bearer <key>` or `X-API-Key`)." },
       { name: "Operations", description: "Health, this document, the console and the simulator's view." },

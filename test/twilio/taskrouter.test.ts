@@ -21,7 +21,7 @@ import type { CancelResult, DispatchResult } from "../../src/upstreams/adapter";
 import { signTwilio, type CallbackDelivery, type FakeRequest, type FakeTask, type TwilioFaults } from "../fakes/twilio";
 import { FAKE_TWILIO_URL as FAKE, PUBLIC_BASE_URL, TWILIO_OPTIONS as TW } from "./settings";
 
-const API = { authorization: "Bearer test-key", "content-type": "application/json" };
+const API = { authorization: "Bearer test-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const ASSIGNMENT = "/v1/upstream/twilio/assignment";
 const TASKS_PATH = `/v1/Workspaces/${TW.workspaceSid}/Tasks`;
 const LEAK = "upstream-internal-detail";
