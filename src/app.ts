@@ -1,6 +1,7 @@
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "./app-env";
-import { getConfig, type ConfigResult } from "./config";
+import { getConfig, varText, type ConfigResult } from "./config";
+import { version } from "../package.json";
 import { diyalogRoutes, diyalogStoredRoutes } from "./diyalog/routes";
 import { upstreamRoutes } from "./upstreams/routes";
 import { twilioRoutes } from "./upstreams/twilio/routes";
@@ -17,16 +18,28 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Built once per isolate for the configured `DIYALOG_BASE_PATH`.
  */
 
-function health(result: ConfigResult): Response {
+/**
+ * `GET /healthz`: 200 only when the Diyalog routes can serve; else 503 naming why (an invalid
+ * configuration, or no API key and no `ALLOW_UNAUTHENTICATED=true`). Always the version
+ * (package.json) and the build's commit (`BUILD_COMMIT`, set by `npm run deploy`; "unknown" without it).
+ */
+function health(result: ConfigResult, commit: unknown): Response {
+  const build = { version, commit: varText(commit) ?? "unknown" };
   if (!result.ok) {
     return failure(503, "config_invalid", `invalid configuration: ${result.problems.join("; ")}`, {
       status: "config_invalid",
       problems: result.problems,
+      ...build,
     });
   }
   const { config } = result;
-  const auth = config.apiKeys.length > 0 ? "api_keys" : config.allowUnauthenticated ? "unauthenticated" : "not_configured";
-  return success({ status: "ok", upstream: config.upstream, auth });
+  if (config.apiKeys.length === 0 && !config.allowUnauthenticated) {
+    return failure(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the Diyalog routes are closed until it is", {
+      status: "auth_not_configured",
+      ...build,
+    });
+  }
+  return success({ status: "ok", upstream: config.upstream, auth: config.apiKeys.length > 0 ? "api_keys" : "unauthenticated", ...build });
 }
 
 function configInvalid(problems: string[]): ApiError {
@@ -81,7 +94,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     await next();
   });
 
-  app.get("/healthz", (c) => health(getConfig(c.env)));
+  app.get("/healthz", (c) => health(getConfig(c.env), (c.env as { BUILD_COMMIT?: unknown }).BUILD_COMMIT));
   app.route("/", assetRoutes()); // the console and /openapi.json need neither a key nor a valid configuration
 
   // Everything else needs a valid configuration; a bad one is named on every answer. Reads and

@@ -224,10 +224,14 @@ const Session = z.object({
   permissions: z.array(z.enum(SESSION_PERMISSIONS)),
 });
 
+/** The version of package.json and the build's commit (BUILD_COMMIT, set by `npm run deploy`, else "unknown"). */
+const Build = { version: z.string(), commit: z.string() };
+
 const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
-  auth: z.enum(["api_keys", "unauthenticated", "not_configured"]),
+  auth: z.enum(["api_keys", "unauthenticated"]),
+  ...Build,
 });
 
 /** The whole document. Deterministic: the same sources always give the same JSON. */
@@ -308,11 +312,16 @@ export function buildOpenApiDocument(): Json {
           summary: "Liveness and configuration check (no key, no secrets)",
           tags: ["Operations"],
           responses: {
-            "200": envelopeResponse("Configuration valid.", successOf(ref("Health"))),
-            "503": failureResponse(["config_invalid"], {
+            "200": envelopeResponse("Configuration valid and the Diyalog routes can serve.", successOf(ref("Health"))),
+            "503": failureResponse(["config_invalid", "auth_not_configured"], {
               type: "object",
-              properties: { status: { const: "config_invalid" }, problems: { type: "array", items: { type: "string" } } },
-              required: ["status", "problems"],
+              properties: {
+                status: { enum: ["config_invalid", "auth_not_configured"] },
+                problems: { type: "array", items: { type: "string" } },
+                version: { type: "string" },
+                commit: { type: "string" },
+              },
+              required: ["status", "version", "commit"],
             }),
             ...COMMON,
             ...WRONG_METHOD,
