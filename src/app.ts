@@ -9,6 +9,7 @@ import { discardBody } from "./http/body";
 import { assetMethodGuards, assetRoutes } from "./http/assets";
 import { ApiError, applySecurityHeaders, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
 import { log } from "./observability/log";
+import { metricSink } from "./observability/metrics";
 
 /** A caller's request id is kept when it is short and plain; anything else gets a fresh one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -73,7 +74,10 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     c.res = await discardBody(c.req.raw, c.res);
     applySecurityHeaders(c.res.headers);
     c.res.headers.set("x-request-id", requestId);
-    log(c.res.status >= 500 ? "error" : "info", "request", {
+    // A refused key, a failed signature and throttling are problems an operator sees at LOG_LEVEL=warn.
+    const refused = c.res.status === 401 || c.res.status === 429;
+    if (refused) metricSink(c.env.METRICS)("rejected", { status: c.res.status, outcome: loggedRoute(c.req.routePath, basePath) });
+    log(c.res.status >= 500 ? "error" : refused ? "warn" : "info", "request", {
       requestId,
       method: c.req.method,
       // The secret base path is a credential: the route is logged with a placeholder for it.
