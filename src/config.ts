@@ -190,6 +190,8 @@ export const ConfigSchema = z.object({
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
   LOG_LEVEL: logLevel,
+  /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true. */
+  ENVIRONMENT: oneOf(["development", "staging", "production"], "development"),
 });
 
 type Parsed = z.infer<typeof ConfigSchema>;
@@ -278,6 +280,12 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     for (const name of bad) delete rest[name];
     parsed = z.safeParse(ConfigSchema, rest);
     if (!parsed.success) return { ok: false, problems };
+  }
+  // A production deployment must name its queue and keep its keys: either mistake stops everything.
+  if (parsed.data.ENVIRONMENT === "production") {
+    if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: must name the call center's queue when ENVIRONMENT=production (never the simulator)");
+    if (parsed.data.ALLOW_UNAUTHENTICATED) problems.push("ALLOW_UNAUTHENTICATED: must not be true when ENVIRONMENT=production");
+    if (problems.length > 0) return { ok: false, problems };
   }
   const config = toConfig(parsed.data);
   // A variable already named (e.g. a malformed UPSTREAM_URL) is not named again as missing.
