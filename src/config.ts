@@ -190,7 +190,7 @@ export const ConfigSchema = z.object({
   SIM_ASSIGN_DELAY_MS: integer(3000, 0, 3_600_000),
   SIM_HANDLE_MS: integer(30_000, 0, 86_400_000),
   LOG_LEVEL: logLevel,
-  /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true. */
+  /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true without DIYALOG_BASE_PATH. */
   ENVIRONMENT: oneOf(["development", "staging", "production"], "development"),
 });
 
@@ -284,7 +284,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   // A production deployment must name its queue and keep its keys: either mistake stops everything.
   if (parsed.data.ENVIRONMENT === "production") {
     if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: must name the call center's queue when ENVIRONMENT=production (never the simulator)");
-    if (parsed.data.ALLOW_UNAUTHENTICATED) problems.push("ALLOW_UNAUTHENTICATED: must not be true when ENVIRONMENT=production");
+    // The header-less mode (README "Deploying for Diyalog") is the one exception: the path is the credential.
+    if (parsed.data.ALLOW_UNAUTHENTICATED && !parsed.data.DIYALOG_BASE_PATH) {
+      problems.push("ALLOW_UNAUTHENTICATED: must not be true when ENVIRONMENT=production, unless DIYALOG_BASE_PATH is set (the header-less mode)");
+    }
     if (problems.length > 0) return { ok: false, problems };
   }
   const config = toConfig(parsed.data);

@@ -24,6 +24,7 @@ export interface CheckResult {
 /** A value of the shape each kind of secret needs, for a secret known by name only. */
 function placeholder(name: string): string {
   if (name.endsWith("SIGNING_SECRET")) return `whsec_${btoa("p".repeat(32))}`;
+  if (name.endsWith("BASE_PATH")) return `/${"p".repeat(32)}`;
   return "p".repeat(48);
 }
 

@@ -83,6 +83,10 @@ describe("ENVIRONMENT=production in the worker's parser", () => {
     const open = parseConfig({ ...base, UPSTREAM: "http", UPSTREAM_URL: "https://q.example", UPSTREAM_SIGNING_SECRET: SECRET, ALLOW_UNAUTHENTICATED: "true" });
     expect(open.ok === false && open.problems).toEqual([expect.stringMatching(/^ALLOW_UNAUTHENTICATED: /)]);
     expect(parseConfig({ ...base, ENVIRONMENT: "staging" }).ok).toBe(true);
+    // The header-less mode: no key, ALLOW_UNAUTHENTICATED=true and the secret DIYALOG_BASE_PATH.
+    const headerless = { ENVIRONMENT: "production", UPSTREAM: "http", UPSTREAM_URL: "https://q.example", ALLOW_UNAUTHENTICATED: "true" };
+    expect(parseConfig({ ...headerless, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_BASE_PATH: "/d/6f1c2b9e4d7a4f0e8c1b3a5d7e9f1a2b" }).ok).toBe(true);
+    expect(checkConfig(headerless, { names: ["UPSTREAM_SIGNING_SECRET", "DIYALOG_BASE_PATH"] })).toMatchObject({ ok: true, problems: [] });
   });
 });
 
