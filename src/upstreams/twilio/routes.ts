@@ -108,7 +108,11 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   const workerSid = worker && WORKER_SID.test(worker) ? worker : undefined;
   if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return instruction({ instruction: "reject" });
   const tasks = taskClient(twilio);
-  const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)));
+  // A withdrawal that fails is logged like any failed upstream call.
+  const withdrawn = (r: { kind: string; status?: number }) => {
+    if (r.kind === "retry") log("warn", "upstream cancel", { requestId: c.get("requestId"), interactionId, upstream: "twilio-taskrouter", outcome: "retry", upstreamStatus: r.status });
+  };
+  const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)).then(withdrawn));
 
   const stub = interactionStub(c.env, interactionId);
   const ix = await stub.get(interactionId);
