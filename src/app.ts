@@ -35,7 +35,7 @@ function health(result: ConfigResult, commit: unknown): Response {
   }
   const { config } = result;
   if (config.apiKeys.length === 0 && !config.allowUnauthenticated) {
-    return failure(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the Diyalog routes are closed until it is", {
+    return failure(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the API is closed until it is", {
       status: "auth_not_configured",
       ...build,
     });
@@ -75,13 +75,14 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     applySecurityHeaders(c.res.headers);
     c.res.headers.set("x-request-id", requestId);
     // A refused key, a failed signature and throttling are problems an operator sees at LOG_LEVEL=warn.
+    // The secret base path is a credential: the route is logged with a placeholder for it.
+    const route = loggedRoute(c.req.routePath, basePath);
     const refused = c.res.status === 401 || c.res.status === 429;
-    if (refused) metricSink(c.env.METRICS)("rejected", { status: c.res.status, outcome: loggedRoute(c.req.routePath, basePath) });
+    if (refused) metricSink(c.env.METRICS)("rejected", { status: c.res.status, outcome: route });
     log(c.res.status >= 500 ? "error" : refused ? "warn" : "info", "request", {
       requestId,
       method: c.req.method,
-      // The secret base path is a credential: the route is logged with a placeholder for it.
-      route: loggedRoute(c.req.routePath, basePath),
+      route,
       status: c.res.status,
       durationMs: Date.now() - started,
       interactionId: c.get("interactionId"),

@@ -283,10 +283,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   }
   // A production deployment must name its queue and keep its keys: either mistake stops everything.
   if (parsed.data.ENVIRONMENT === "production") {
-    if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: must name the call center's queue when ENVIRONMENT=production (never the simulator)");
+    if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: required when ENVIRONMENT=production (not simulator)");
     // The header-less mode (README "Deploying for Diyalog") is the one exception: the path is the credential.
     if (parsed.data.ALLOW_UNAUTHENTICATED && !parsed.data.DIYALOG_BASE_PATH) {
-      problems.push("ALLOW_UNAUTHENTICATED: must not be true when ENVIRONMENT=production, unless DIYALOG_BASE_PATH is set (the header-less mode)");
+      problems.push("ALLOW_UNAUTHENTICATED: true only with DIYALOG_BASE_PATH when ENVIRONMENT=production");
     }
     if (problems.length > 0) return { ok: false, problems };
   }

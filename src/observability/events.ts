@@ -10,9 +10,9 @@ import type { MetricSink } from "./metrics";
 export const UNCONFIRMED_CANCEL_WARN_MS = 5 * 60_000;
 
 /** A claim the interaction refused: the call must not go to that agent. */
-export function warnClaimRefused(metric: MetricSink, upstream: string, reason: string, requestId: string, interactionId: string): void {
-  log("warn", "claim refused", { requestId, interactionId, reason, upstream });
-  metric("claim_refused", { outcome: reason, upstream });
+export function warnClaimRefused(metric: MetricSink, reason: string, requestId: string, interactionId: string): void {
+  log("warn", "claim refused", { requestId, interactionId, reason });
+  metric("claim_refused", { outcome: reason });
 }
 
 /** A call nobody took within QUEUE_TIMEOUT_SECONDS (or that expired before it was queued). */
@@ -45,6 +45,6 @@ export function warnCancelUnconfirmed(metric: MetricSink | undefined, ix: LeftQu
 
 /** A poll of an upstream without callbacks that failed (dispatch and cancel failures log their own line). */
 export function warnPollFailed(metric: MetricSink | undefined, upstream: string, interactionId: string, status?: number): void {
-  log("warn", "upstream poll", { interactionId, upstream, outcome: "retry", upstreamStatus: status });
+  log("warn", "upstream poll", { interactionId, upstream, upstreamStatus: status });
   metric?.("upstream_error", { outcome: "poll", upstream, status: status ?? 0 });
 }

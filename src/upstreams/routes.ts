@@ -58,9 +58,8 @@ const verified: MiddlewareHandler<Signed> = async (c, next) => {
   const text = await readText(c.req.raw, SIGNED_BODY_LIMIT);
   const verdict = await verifyWebhook(config.signingSecrets, c.req.raw.headers, text);
   if (!verdict.ok) {
-    metricSink(c.env.METRICS)("signature_failed", { outcome: verdict.reason, upstream: "http" });
-    const fields = { requestId: c.get("requestId"), reason: verdict.reason, route: c.req.routePath, interactionId: id };
-    await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, fields);
+    metricSink(c.env.METRICS)("signature_failed", { outcome: verdict.reason });
+    await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: verdict.reason, route: c.req.routePath, interactionId: id });
     throw new ApiError(401, "unauthorized", `webhook signature rejected (${verdict.reason})`);
   }
   if (text.trim() !== "") requireJson(c.req.raw);
@@ -88,7 +87,7 @@ async function claimHandler(c: Context<Signed>) {
   const { agentId } = parse(ClaimBody, c.get("body"), id);
   const outcome = await interactionStub(c.env, id).claim(id, agentId);
   if (outcome.proceed) return success({ proceed: true });
-  warnClaimRefused(metricSink(c.env.METRICS), "http", outcome.reason, c.get("requestId"), id);
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), id);
   if (outcome.reason === "not_found") {
     return failure(404, "not_found", "no such interaction", { proceed: false, reason: "not_found" });
   }

@@ -79,7 +79,7 @@ describe("callback signature failures (UPSTREAM=http): route, reason and interac
       expect.objectContaining({ msg: "authentication failed", route: "/v1/upstream/interactions/:id/claim", reason: "bad_signature", interactionId: id }),
     );
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "request", status: 401, interactionId: id }));
-    expect(byEvent(seen.points, "signature_failed")).toEqual([["signature_failed", "bad_signature", "http", "", ""]]);
+    expect(byEvent(seen.points, "signature_failed")).toEqual([["signature_failed", "bad_signature", "", "", ""]]);
   });
 });
 
@@ -97,8 +97,8 @@ describe("refused claims: interactionId and reason at warn; `claim_refused` coun
     expect(del.status).toBe(200);
     const seen = await claim(id);
     expect(seen.answer.status).toBe(409);
-    expect(seen.warns).toContainEqual({ level: "warn", msg: "claim refused", requestId: expect.any(String), interactionId: id, reason: "cancelled", upstream: "http" });
-    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "http", "", ""]]);
+    expect(seen.warns).toContainEqual({ level: "warn", msg: "claim refused", requestId: expect.any(String), interactionId: id, reason: "cancelled" });
+    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", ""]]);
     expect(seen.text).not.toContain(customerId);
   });
 
@@ -107,6 +107,6 @@ describe("refused claims: interactionId and reason at warn; `claim_refused` coun
     const seen = await claim(id);
     expect(seen.answer.status).toBe(404);
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, reason: "not_found" }));
-    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "not_found", "http", "", ""]]);
+    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "not_found", "", "", ""]]);
   });
 });

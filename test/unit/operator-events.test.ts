@@ -115,7 +115,7 @@ describe("interaction core: operator events at LOG_LEVEL=warn", () => {
     w.advance(1000);
     const lines = await warnLines(() => w.core.alarm());
     expect(lines.filter((l) => l.msg === "upstream poll")).toEqual([
-      { level: "warn", msg: "upstream poll", interactionId: "ix-ops", upstream: "memory", outcome: "retry", upstreamStatus: 502 },
+      { level: "warn", msg: "upstream poll", interactionId: "ix-ops", upstream: "memory", upstreamStatus: 502 },
     ]);
     expect(w.metrics.filter((m) => m.event === "upstream_error")).toEqual([{ event: "upstream_error", labels: { outcome: "poll", upstream: "memory", status: 502 }, value: undefined }]);
   });

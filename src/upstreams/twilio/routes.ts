@@ -79,7 +79,7 @@ function background(c: Context<AppEnv>, work: Promise<unknown>): void {
  */
 async function badSignature(c: Context<AppEnv>): Promise<never> {
   const reason = "invalid_twilio_signature";
-  metricSink(c.env.METRICS)("signature_failed", { outcome: reason, upstream: "twilio-taskrouter" });
+  metricSink(c.env.METRICS)("signature_failed", { outcome: reason });
   await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason, route: ASSIGNMENT_PATH });
   throw new ApiError(401, "unauthorized", "X-Twilio-Signature rejected");
 }
@@ -110,7 +110,7 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   const tasks = taskClient(twilio);
   // A withdrawal that fails is logged like any failed upstream call.
   const withdrawn = (r: { kind: string; status?: number }) => {
-    if (r.kind === "retry") log("warn", "upstream cancel", { requestId: c.get("requestId"), interactionId, upstream: "twilio-taskrouter", outcome: "retry", upstreamStatus: r.status });
+    if (r.kind === "retry") log("warn", "upstream cancel", { interactionId, outcome: "retry", upstreamStatus: r.status });
   };
   const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)).then(withdrawn));
 
@@ -151,7 +151,7 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   }
   const outcome = await stub.claim(interactionId, workerSid);
   if (outcome.proceed) return instruction({ instruction: "accept" });
-  warnClaimRefused(metricSink(c.env.METRICS), "twilio-taskrouter", outcome.reason, c.get("requestId"), interactionId);
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), interactionId);
   // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has
   // not learned yet (a create whose answer is still on its way).
   if (WITHDRAW.has(outcome.reason)) withdraw();
