@@ -35,7 +35,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                DIYALOG_API_KEYS: "test-key,second-key",
+                DIYALOG_API_KEYS: "test-key-0123456789abcdefghijklmnopqrstuv,second-key-0123456789abcdefghijklmnopqrstuv",
                 SIM_AGENTS: "1",
                 SIM_ASSIGN_DELAY_MS: "600",
                 SIM_HANDLE_MS: "60000",
@@ -52,7 +52,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                DIYALOG_API_KEYS: "test-key",
+                DIYALOG_API_KEYS: "test-key-0123456789abcdefghijklmnopqrstuv",
                 UPSTREAM: "http",
                 UPSTREAM_URL: "http://127.0.0.1:9",
                 UPSTREAM_SIGNING_SECRET: TEST_SIGNING_SECRET,
@@ -73,7 +73,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                DIYALOG_API_KEYS: "security-key",
+                DIYALOG_API_KEYS: "security-key-0123456789abcdefghijklmnopqrstuv",
                 UPSTREAM: "http",
                 UPSTREAM_URL: "http://127.0.0.1:9",
                 UPSTREAM_SIGNING_SECRET: TEST_SIGNING_SECRET,
@@ -103,7 +103,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                DIYALOG_API_KEYS: "connect-test-key",
+                DIYALOG_API_KEYS: "connect-test-key-0123456789abcdefghijklmnopqrstuv",
                 UPSTREAM: "amazon-connect",
                 AWS_REGION: CONNECT_TEST.region,
                 AWS_ACCESS_KEY_ID: CONNECT_TEST.accessKeyId,

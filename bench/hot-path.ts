@@ -27,7 +27,7 @@ import { httpAdapter } from "../src/upstreams/http.ts";
 const subtle = globalThis.crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBuffer | ArrayBufferView, b: ArrayBuffer | ArrayBufferView) => boolean };
 subtle.timingSafeEqual ??= (a, b) => timingSafeEqual(new Uint8Array(ArrayBuffer.isView(a) ? a.buffer : a), new Uint8Array(ArrayBuffer.isView(b) ? b.buffer : b));
 
-const KEY = "hot-path-key";
+const KEY = "hot-path-key-0123456789abcdefghijklmnopqrstuv";
 const BODY = JSON.stringify({
   customerId: "123456",
   attachedData: [{ TRX: "Diyalog" }, { PrimaryProjectManagerId: "123456" }, { SecondaryProjectManagerId: "654321" }],

@@ -51,7 +51,7 @@ const HARD_LIMIT_MS = 10 * 60_000;
 const BUDGET = { throughput: 0.5, p99: 3 } as const;
 
 /** Each key has its own 600/60 s bucket (wrangler.toml): spread over enough keys to stay far below it. */
-const KEYS = Array.from({ length: 20 }, (_, i) => `bench-key-${i}-${randomBytes(6).toString("hex")}`);
+const KEYS = Array.from({ length: 20 }, (_, i) => `bench-key-${i}-${randomBytes(16).toString("hex")}`);
 const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
 const RUN = randomBytes(4).toString("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -315,6 +315,38 @@ async function refreshInteraction() {
   }
 }
 
+const INTERACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Opens an existing interaction (placed anywhere, not only from this tab) by its id, and follows it. */
+async function openById(event) {
+  event.preventDefault();
+  const status = $("open-status");
+  const id = $("open-id").value.trim().toLowerCase();
+  if (!INTERACTION_ID.test(id)) {
+    setStatus(status, "an interactionId is a UUID such as 3aba5f13-87f3-4c54-b1a7-a6151d800180", "bad");
+    return;
+  }
+  setStatus(status, "looking it up…", "busy");
+  try {
+    const answer = await api("GET", `/v1/interactions/${encodeURIComponent(id)}`);
+    if (answer.body && answer.body.success) {
+      setStatus(status, "", "");
+      $("open-id").value = "";
+      session.remember(id);
+      current = id;
+      setStatus($("cancel-status"), "");
+      renderInteraction(answer.body.result);
+      renderHistory();
+    } else if (answer.status === 404) {
+      setStatus(status, "no such interaction (never created here, or purged after RETENTION_SECONDS)", "bad");
+    } else {
+      setStatus(status, failureText(answer), "bad");
+    }
+  } catch (err) {
+    setStatus(status, `network error: ${err.message}`, "bad");
+  }
+}
+
 async function cancelCall() {
   const id = current;
   if (!id) return;
@@ -400,6 +432,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", signIn);
   $("call-form").addEventListener("submit", placeCall);
   $("cancel-call").addEventListener("click", cancelCall);
+  $("open-form").addEventListener("submit", openById);
   $("logout").addEventListener("click", () => showLogin(""));
   loadHealth();
   // A reload keeps the tab's key: it is checked again before anything else is asked.

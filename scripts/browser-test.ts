@@ -11,14 +11,14 @@ import { startWorker, type DevWorker } from "./lib/processes";
  * DIYALOG_BASE_PATH, and drives a headless Chromium (found or installed by scripts/lib/chromium.ts)
  * through the normal flows — sign in, place a call and see it `queued`, cancel it and see
  * `cancelled`, place another and see the simulator's agent take it (`assigned`), sign out — at
- * 1280×800 and at 390×844. During those flows any console error, page error, failed request or
+ * 1280×800 and at 390×844 — and, in a fresh tab, open the cancelled call by its id. During those flows any console error, page error, failed request or
  * HTTP error answer fails the test (a person with devtools open sees none). Refused sign-ins (a
  * wrong key, a missing path prefix) are checked apart, where exactly their one 401 or 404 is
  * expected. Screenshots go to test-results/ (a CI artifact); `-- --update-docs` also refreshes
  * docs/console.png (the README's picture). Everything stays on 127.0.0.1.
  */
 
-const KEY = "browser-test-key";
+const KEY = "browser-test-key-0123456789abcdefghijklmnopqrstuv";
 const BASE_PATH = "/d/browser-test";
 const ASSIGN_DELAY_MS = 3000;
 const WAIT_MS = 20_000;
@@ -127,8 +127,38 @@ async function refusedSignIns(page: Page, plain: DevWorker, prefixed: DevWorker)
   );
 }
 
-/** The normal flows; no error of any kind is allowed on the way. */
-async function normalFlows(page: Page, worker: DevWorker, label: string, options: { prefix?: string; picture?: boolean }): Promise<void> {
+/**
+ * An operator opens an interaction by its id in a fresh tab (nothing placed there): the page follows
+ * it with its state and timeline; an unknown id is said to be unknown, with exactly its one 404.
+ */
+async function openById(page: Page, worker: DevWorker, id: string, state: string): Promise<void> {
+  const problems = watch(page, worker.url);
+  await page.goto(`${worker.url}/console`);
+  await signIn(page, KEY);
+  await page.waitForSelector("#app:not([hidden])", { timeout: WAIT_MS });
+  check("open by id: a fresh tab follows nothing yet", await page.isVisible("#ix-empty"));
+  await page.fill("#open-id", id);
+  await page.click("#open");
+  await page.waitForFunction((expected) => document.getElementById("ix-id")?.textContent === expected, id, { timeout: WAIT_MS });
+  await stateIs(page, state);
+  const timeline = await page.locator("#timeline li").allTextContents();
+  check(`open by id: the interaction is shown, ${state}, with its timeline`, timeline.some((t) => t.includes(state)), timeline.join(" | "));
+  check("open by id: no error answer", problems.length === 0, problems.join("\n"));
+
+  const unknown = crypto.randomUUID();
+  await page.fill("#open-id", unknown);
+  await page.click("#open");
+  await page.waitForFunction(() => /no such interaction/.test(document.getElementById("open-status")?.textContent ?? ""), undefined, { timeout: WAIT_MS });
+  check("open by id: an unknown id is said to be unknown; the page keeps following the last one", (await page.textContent("#ix-id")) === id);
+  check(
+    "…with exactly one error answer: 404 from GET /v1/interactions/{id}",
+    problems.length === 2 && problems.some((p) => p === `HTTP 404: GET ${worker.url}/v1/interactions/${unknown}`) && problems.some((p) => p.startsWith("console error: Failed to load resource")),
+    problems.join("\n"),
+  );
+}
+
+/** The normal flows; no error of any kind is allowed on the way. Answers the id of the call it cancelled. */
+async function normalFlows(page: Page, worker: DevWorker, label: string, options: { prefix?: string; picture?: boolean }): Promise<string> {
   const problems = watch(page, worker.url);
   await page.goto(`${worker.url}/console`);
   await signIn(page, KEY, options.prefix);
@@ -184,6 +214,7 @@ async function normalFlows(page: Page, worker: DevWorker, label: string, options
   check(`${label}: signing out forgets the key`, !(await page.evaluate(() => JSON.stringify(sessionStorage))).includes(KEY));
   await page.waitForTimeout(1500);
   check(`${label}: no console error, failed request or error answer during the normal flows`, problems.length === 0, problems.join("\n"));
+  return first;
 }
 
 async function main(): Promise<void> {
@@ -221,7 +252,9 @@ async function main(): Promise<void> {
     });
     const browser = context;
     await withPage(browser, DESKTOP, "refused", (page) => refusedSignIns(page, plain, prefixed));
-    await withPage(browser, DESKTOP, "desktop", (page) => normalFlows(page, plain, "1280x800", { picture: true }));
+    let cancelled = "";
+    await withPage(browser, DESKTOP, "desktop", async (page) => void (cancelled = await normalFlows(page, plain, "1280x800", { picture: true })));
+    await withPage(browser, DESKTOP, "open-by-id", (page) => openById(page, plain, cancelled, "cancelled"));
     await withPage(browser, PHONE, "phone", (page) => normalFlows(page, prefixed, "390x844 behind DIYALOG_BASE_PATH", { prefix: BASE_PATH }));
     console.log(`browser test: all ${results.length} checks passed; screenshots in test-results/${process.argv.includes("--update-docs") ? " and docs/console.png" : ""}`);
   } finally {

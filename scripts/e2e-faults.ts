@@ -54,7 +54,7 @@ const KILLS = Number(values.kills);
 const ENGAGE_PAIRS = Number(values["engage-pairs"]);
 const CONCURRENCY = Number(values.concurrency);
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const KEYS = Array.from({ length: 8 }, (_, i) => `e2e-key-${i}`);
+const KEYS = Array.from({ length: 8 }, (_, i) => `e2e-key-${i}-0123456789abcdefghijklmnopqrstuv`);
 const TERMINAL = new Set(["assigned", "cancelled", "failed", "expired"]);
 /** How long the client keeps retrying one request that gets no answer (the server restarting). */
 const RETRY_FOR_MS = 90_000;

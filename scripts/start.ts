@@ -1,12 +1,13 @@
 /**
  * `npm start`: `wrangler dev` on http://127.0.0.1:8787 with the embedded simulator and the
- * local-only key `dev-key` (design §4; passed on the command line, never in wrangler.toml), then,
+ * local-only key `dev-key-local-only-0123456789abcdef` (design §4 says `dev-key`; keys are at least 32 characters since
+ * issue 17; passed on the command line, never in wrangler.toml), then,
  * once the worker answers, where to go next: the console and the key. Wrangler keeps the terminal
  * (its own output and keys); extra arguments go to it (`npm start -- --port 8788`).
  */
 import { spawn } from "node:child_process";
 
-const DEV_KEY = "dev-key";
+const DEV_KEY = "dev-key-local-only-0123456789abcdef";
 const extra = process.argv.slice(2);
 const portArg = extra.findIndex((a) => a === "--port" || a.startsWith("--port="));
 const port = portArg < 0 ? "8787" : extra[portArg]!.includes("=") ? extra[portArg]!.split("=")[1]! : extra[portArg + 1]!;

@@ -1,6 +1,7 @@
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "./app-env";
-import { getConfig, type ConfigResult } from "./config";
+import { getConfig, varText, type ConfigResult } from "./config";
+import { version } from "../package.json";
 import { diyalogRoutes, diyalogStoredRoutes } from "./diyalog/routes";
 import { upstreamRoutes } from "./upstreams/routes";
 import { twilioRoutes } from "./upstreams/twilio/routes";
@@ -8,6 +9,7 @@ import { discardBody } from "./http/body";
 import { assetMethodGuards, assetRoutes } from "./http/assets";
 import { ApiError, applySecurityHeaders, errorResponse, failure, methodNotAllowed, success } from "./http/envelope";
 import { log } from "./observability/log";
+import { metricSink } from "./observability/metrics";
 
 /** A caller's request id is kept when it is short and plain; anything else gets a fresh one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -17,18 +19,37 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Built once per isolate for the configured `DIYALOG_BASE_PATH`.
  */
 
-function health(result: ConfigResult): Response {
+/**
+ * `GET /healthz`: 200 only when the Diyalog routes can serve; else 503 naming why (an invalid
+ * configuration, or no API key and no `ALLOW_UNAUTHENTICATED=true`). Always the version
+ * (package.json) and the build's commit (`BUILD_COMMIT`, set by `npm run deploy`; "unknown" without it).
+ */
+function health(result: ConfigResult, commit: unknown): Response {
+  const build = { version, commit: varText(commit) ?? "unknown" };
   if (!result.ok) {
     return failure(503, "config_invalid", `invalid configuration: ${result.problems.join("; ")}`, {
       status: "config_invalid",
       problems: result.problems,
+      ...build,
     });
   }
   const { config } = result;
-  const auth = config.apiKeys.length > 0 ? "api_keys" : config.allowUnauthenticated ? "unauthenticated" : "not_configured";
+  if (config.apiKeys.length === 0 && !config.allowUnauthenticated) {
+    return failure(503, "auth_not_configured", "DIYALOG_API_KEYS is not set; the API is closed until it is", {
+      status: "auth_not_configured",
+      ...build,
+    });
+  }
   // Both personal-data secrets or neither (src/config.ts refuses one alone).
   const personalData = config.personalDataKeys.length > 0 ? "encrypted" : "development-keys";
-  return success({ status: "ok", upstream: config.upstream, auth, personalData, jurisdiction: config.jurisdiction ?? null });
+  return success({
+    status: "ok",
+    upstream: config.upstream,
+    auth: config.apiKeys.length > 0 ? "api_keys" : "unauthenticated",
+    personalData,
+    jurisdiction: config.jurisdiction ?? null,
+    ...build,
+  });
 }
 
 function configInvalid(problems: string[]): ApiError {
@@ -62,11 +83,15 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     c.res = await discardBody(c.req.raw, c.res);
     applySecurityHeaders(c.res.headers);
     c.res.headers.set("x-request-id", requestId);
-    log(c.res.status >= 500 ? "error" : "info", "request", {
+    // A refused key, a failed signature and throttling are problems an operator sees at LOG_LEVEL=warn.
+    // The secret base path is a credential: the route is logged with a placeholder for it.
+    const route = loggedRoute(c.req.routePath, basePath);
+    const refused = c.res.status === 401 || c.res.status === 429;
+    if (refused) metricSink(c.env.METRICS)("rejected", { status: c.res.status, outcome: route });
+    log(c.res.status >= 500 ? "error" : refused ? "warn" : "info", "request", {
       requestId,
       method: c.req.method,
-      // The secret base path is a credential: the route is logged with a placeholder for it.
-      route: loggedRoute(c.req.routePath, basePath),
+      route,
       status: c.res.status,
       durationMs: Date.now() - started,
       interactionId: c.get("interactionId"),
@@ -83,7 +108,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     await next();
   });
 
-  app.get("/healthz", (c) => health(getConfig(c.env)));
+  app.get("/healthz", (c) => health(getConfig(c.env), (c.env as { BUILD_COMMIT?: unknown }).BUILD_COMMIT));
   app.route("/", assetRoutes()); // the console and /openapi.json need neither a key nor a valid configuration
 
   // Everything else needs a valid configuration; a bad one is named on every answer. Reads and

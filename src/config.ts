@@ -73,12 +73,16 @@ export function headerSafe(value: string): boolean {
 /** The rule a secret broke, for a problem that names the variable and never its value. */
 export const HEADER_SAFE_RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
 
-/** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces. */
+/** The shortest API key accepted: a key is the only credential of the Diyalog routes (issue 17). */
+export const MIN_API_KEY_LENGTH = 32;
+
+/** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces, and long. */
 const apiKeys = z.pipe(
   list,
   z.transform((keys, ctx) => {
-    if (keys.every(headerSafe)) return keys;
-    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${HEADER_SAFE_RULE}` });
+    const rule = !keys.every(headerSafe) ? HEADER_SAFE_RULE : keys.some((k) => k.length < MIN_API_KEY_LENGTH) ? `must be at least ${MIN_API_KEY_LENGTH} characters long` : "";
+    if (rule === "") return keys;
+    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${rule}` });
     return z.NEVER;
   }),
 );
@@ -239,6 +243,8 @@ export const ConfigSchema = z.object({
   CUSTOMER_REF_KEY: base64Keys(true),
   DATA_JURISDICTION: jurisdiction,
   VISIBLE_ATTRIBUTES: visibleAttributes,
+  /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true without DIYALOG_BASE_PATH. */
+  ENVIRONMENT: oneOf(["development", "staging", "production"], "development"),
 });
 
 type Parsed = z.infer<typeof ConfigSchema>;
@@ -372,6 +378,15 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     for (const name of bad) delete rest[name];
     parsed = z.safeParse(ConfigSchema, rest);
     if (!parsed.success) return { ok: false, problems };
+  }
+  // A production deployment must name its queue and keep its keys: either mistake stops everything.
+  if (parsed.data.ENVIRONMENT === "production") {
+    if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: required when ENVIRONMENT=production (not simulator)");
+    // The header-less mode (README "Deploying for Diyalog") is the one exception: the path is the credential.
+    if (parsed.data.ALLOW_UNAUTHENTICATED && !parsed.data.DIYALOG_BASE_PATH) {
+      problems.push("ALLOW_UNAUTHENTICATED: true only with DIYALOG_BASE_PATH when ENVIRONMENT=production");
+    }
+    if (problems.length > 0) return { ok: false, problems };
   }
   const config = toConfig(parsed.data);
   const keyProblems = personalDataKeyProblems(config);

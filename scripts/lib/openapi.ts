@@ -224,14 +224,18 @@ const Session = z.object({
   permissions: z.array(z.enum(SESSION_PERMISSIONS)),
 });
 
+/** The version of package.json and the build's commit (BUILD_COMMIT, set by `npm run deploy`, else "unknown"). */
+const Build = { version: z.string(), commit: z.string() };
+
 const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
-  auth: z.enum(["api_keys", "unauthenticated", "not_configured"]),
+  auth: z.enum(["api_keys", "unauthenticated"]),
   /** "encrypted" with PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY set; else the built-in development keys. */
   personalData: z.enum(["encrypted", "development-keys"]),
   /** DATA_JURISDICTION: where personal-data Durable Objects are created; null = no jurisdiction. */
   jurisdiction: z.nullable(z.enum(["eu", "fedramp"])),
+  ...Build,
 });
 
 /** The whole document. Deterministic: the same sources always give the same JSON. */
@@ -250,7 +254,7 @@ export function buildOpenApiDocument(): Json {
         "a plain one of at most 128 characters), which is also forwarded to the upstream. When `DIYALOG_BASE_PATH` is set, " +
         "the Diyalog routes (tag Diyalog) live under that prefix.",
     },
-    servers: [{ url: "http://127.0.0.1:8787", description: "npm start (simulator, key dev-key)" }],
+    servers: [{ url: "http://127.0.0.1:8787", description: "npm start (simulator, key dev-key-local-only-0123456789abcdef)" }],
     tags: [
       { name: "Diyalog", description: "Called by Diyalog; need an API key (`Authorization: Bearer <key>` or `X-API-Key`)." },
       { name: "Operations", description: "Health, this document, the console and the simulator's view." },
@@ -312,11 +316,16 @@ export function buildOpenApiDocument(): Json {
           summary: "Liveness and configuration check (no key, no secrets)",
           tags: ["Operations"],
           responses: {
-            "200": envelopeResponse("Configuration valid.", successOf(ref("Health"))),
-            "503": failureResponse(["config_invalid"], {
+            "200": envelopeResponse("Configuration valid and the Diyalog routes can serve.", successOf(ref("Health"))),
+            "503": failureResponse(["config_invalid", "auth_not_configured"], {
               type: "object",
-              properties: { status: { const: "config_invalid" }, problems: { type: "array", items: { type: "string" } } },
-              required: ["status", "problems"],
+              properties: {
+                status: { enum: ["config_invalid", "auth_not_configured"] },
+                problems: { type: "array", items: { type: "string" } },
+                version: { type: "string" },
+                commit: { type: "string" },
+              },
+              required: ["status", "version", "commit"],
             }),
             ...COMMON,
             ...WRONG_METHOD,

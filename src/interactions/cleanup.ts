@@ -1,5 +1,6 @@
 import { backoffMs, type CancelResult } from "../upstreams/adapter";
 import { log, type LogFields } from "../observability/log";
+import { warnCancelUnconfirmed } from "../observability/events";
 import type { Authority } from "./interaction-core";
 import { pendingCopies } from "./machine";
 
@@ -31,6 +32,7 @@ export function cleanupRunner(a: Authority): () => Promise<void> {
       }
       if (result.kind === "retry") {
         a.host.metric?.("upstream_error", { outcome: "cancel", upstream: a.host.adapter.name, status: result.status ?? 0 });
+        warnCancelUnconfirmed(a.host.metric, ix, a.host.now(), result.status);
       }
       const call: LogFields = {
         requestId: ref.requestId,

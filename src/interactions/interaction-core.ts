@@ -4,6 +4,7 @@ import { log, type LogFields } from "../observability/log";
 import { cleanupRunner } from "./cleanup";
 import { dispatchLoop } from "./dispatch";
 import type { MetricSink } from "../observability/metrics";
+import { warnExpired, warnPollFailed } from "../observability/events";
 import {
   ACTIVE,
   apply,
@@ -210,6 +211,7 @@ export class InteractionCore {
     if (ix.state === "assigned" && before?.state !== "assigned") {
       this.host.metric?.("time_to_assignment", { upstream: ix.upstream.adapter }, this.host.now() - ix.createdAt);
     }
+    if (ix.state === "expired" && before?.state !== "expired") warnExpired(this.host.metric, ix.upstream.adapter, ix.interactionId, this.host.now() - ix.createdAt);
     this.record = ix;
     this.host.store(ix);
     this.arm();
@@ -337,6 +339,7 @@ export class InteractionCore {
     }
     if (result.kind === "assigned") this.step({ type: "assignment_seen", ...(result.agentId ? { agentId: result.agentId } : {}) });
     else if (result.kind === "gone") this.step({ type: "upstream_unseen", reason: "poll" });
+    else if (result.kind === "retry") warnPollFailed(this.host.metric, adapter.name, ix.interactionId, result.status);
     this.schedulePoll();
   }
 

@@ -1,7 +1,8 @@
 /**
  * Metrics through the Workers Analytics Engine binding `METRICS` (optional: without it nothing is
  * written). One data point per event: index = event name; blobs = event, outcome, upstream, HTTP
- * status; double = a value (milliseconds for latencies, 1 for counts). No personal data.
+ * status, interactionId (only where an alert counts interactions); double = a value (milliseconds
+ * for latencies, 1 for counts). No personal data. README "Operations" has the queries.
  */
 
 export type MetricEvent =
@@ -14,12 +15,24 @@ export type MetricEvent =
   /** status: the upstream's HTTP status (0 = no answer); outcome: dispatch | cancel | poll */
   | "upstream_error"
   /** value: ms from create to an agent having the call */
-  | "time_to_assignment";
+  | "time_to_assignment"
+  /** a 401 or 429 answer; status: 401 | 429; outcome: the route */
+  | "rejected"
+  /** a callback whose signature failed; outcome: the reason code */
+  | "signature_failed"
+  /** a claim (http hook, Twilio assignment) refused; outcome: the reason (the interaction's state, not_found) */
+  | "claim_refused"
+  /** a call nobody took in time; value: ms from create */
+  | "expired"
+  /** an upstream cancel still unconfirmed past a few minutes (once per retry); value: ms since the cancel; id: interactionId */
+  | "cancel_unconfirmed";
 
 export interface MetricLabels {
   outcome?: string;
   upstream?: string;
   status?: number;
+  /** An interactionId, where an alert counts distinct interactions. */
+  id?: string;
 }
 
 export type MetricSink = (event: MetricEvent, labels: MetricLabels, value?: number) => void;
@@ -31,7 +44,7 @@ export function metricSink(dataset: AnalyticsEngineDataset | undefined): MetricS
     try {
       dataset.writeDataPoint({
         indexes: [event],
-        blobs: [event, labels.outcome ?? "", labels.upstream ?? "", labels.status === undefined ? "" : String(labels.status)],
+        blobs: [event, labels.outcome ?? "", labels.upstream ?? "", labels.status === undefined ? "" : String(labels.status), labels.id ?? ""],
         doubles: [value],
       });
     } catch {

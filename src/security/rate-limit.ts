@@ -41,11 +41,12 @@ export async function enforce(limiter: RateLimit | undefined, key: string, what:
 export async function countFailedAuthentication(
   limiter: RateLimit | undefined,
   request: Request,
-  fields: { requestId: string; reason: string },
+  fields: { requestId: string; reason: string; route?: string; interactionId?: string },
 ): Promise<void> {
   const client = addressBucket(clientIp(request));
-  // The request's own log line (same requestId) has the method, route and status.
-  log("warn", "authentication failed", { requestId: fields.requestId, reason: fields.reason, client });
+  // The request's own log line (same requestId, `warn` too) has the method, route and status; a
+  // callback names its route and (when its path has one) the interaction here as well.
+  log("warn", "authentication failed", { ...fields, client });
   await enforce(limiter, `ip:${client}`, "with failed authentication from this address", "failed_auth");
 }
 

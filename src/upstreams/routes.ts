@@ -8,6 +8,8 @@ import { interactionStub } from "../interactions/stubs";
 import { countFailedAuthentication } from "../security/rate-limit";
 import { verifyWebhook } from "../security/webhook-signature";
 import { isInteractionId } from "../diyalog/routes";
+import { warnClaimRefused } from "../observability/events";
+import { metricSink } from "../observability/metrics";
 
 /**
  * Upstream → proxy routes of the generic `http` contract (design §2): the claim hook, asked right
@@ -52,15 +54,16 @@ const verified: MiddlewareHandler<Signed> = async (c, next) => {
   const config = c.get("config");
   const id = c.req.param("id");
   if (id === undefined || !isInteractionId(id)) throw new ApiError(404, "not_found", "no such interaction");
+  c.set("interactionId", id);
   const text = await readText(c.req.raw, SIGNED_BODY_LIMIT);
   const verdict = await verifyWebhook(config.signingSecrets, c.req.raw.headers, text);
   if (!verdict.ok) {
-    await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: verdict.reason });
+    metricSink(c.env.METRICS)("signature_failed", { outcome: verdict.reason });
+    await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: verdict.reason, route: c.req.routePath, interactionId: id });
     throw new ApiError(401, "unauthorized", `webhook signature rejected (${verdict.reason})`);
   }
   if (text.trim() !== "") requireJson(c.req.raw);
   c.set("body", text.trim() === "" ? {} : parseJson(text));
-  c.set("interactionId", id);
   await next();
 };
 
@@ -84,6 +87,7 @@ async function claimHandler(c: Context<Signed>) {
   const { agentId } = parse(ClaimBody, c.get("body"), id);
   const outcome = await interactionStub(c.env, id).claim(id, agentId);
   if (outcome.proceed) return success({ proceed: true });
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), id);
   if (outcome.reason === "not_found") {
     return failure(404, "not_found", "no such interaction", { proceed: false, reason: "not_found" });
   }

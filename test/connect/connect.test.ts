@@ -21,7 +21,7 @@ import { signRequest } from "../../src/upstreams/connect/sigv4";
 import type { ConnectFaults, FakeContact, LoggedRequest } from "../fakes/connect";
 
 const FAKE = "http://127.0.0.1:9";
-const API = { authorization: "Bearer connect-test-key", "content-type": "application/json" };
+const API = { authorization: "Bearer connect-test-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const VENDOR_DETAIL = "connect-internal-detail"; // the fake's marker in every error message
 const WAIT = { timeout: 15_000, interval: 200 };
 const bindings = env as unknown as Record<string, string>;
@@ -256,7 +256,7 @@ describe("configuration", () => {
   });
 
   it("is what UPSTREAM=amazon-connect reads through the shared configuration", () => {
-    const parsed = parseConfig({ UPSTREAM: "amazon-connect", DIYALOG_API_KEYS: "k", AWS_REGION: "eu-central-1" });
+    const parsed = parseConfig({ UPSTREAM: "amazon-connect", DIYALOG_API_KEYS: "k-0123456789abcdefghijklmnopqrstuvwx", AWS_REGION: "eu-central-1" });
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? [] : parsed.problems).toContain("CONNECT_INSTANCE_ID: required when UPSTREAM=amazon-connect");
   });

@@ -15,7 +15,7 @@ import { ENGAGE_HOST, ENGAGE_SERVICE } from "./settings";
 
 const DIALECT = (env as unknown as { ENGAGE_API: "nexus" | "gms" }).ENGAGE_API;
 const CONTROL = `http://${ENGAGE_HOST}/__control`;
-const API = { authorization: "Bearer engage-key", "content-type": "application/json" };
+const API = { authorization: "Bearer engage-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const WAIT = { timeout: 15_000, interval: 200 };
 vi.setConfig({ testTimeout: 30_000 });
 

@@ -11,7 +11,7 @@ export const ENGAGE_SERVICE = "diyalog-video";
 export const ACCESS = { clientId: "0123abcd.access", clientSecret: "engage-access-secret-0123456789" };
 
 const common = {
-  DIYALOG_API_KEYS: "engage-key",
+  DIYALOG_API_KEYS: "engage-key-0123456789abcdefghijklmnopqrstuv",
   UPSTREAM: "genesys-engage",
   ENGAGE_URL: `http://${ENGAGE_HOST}`,
   ENGAGE_SERVICE,

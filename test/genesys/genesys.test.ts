@@ -16,7 +16,7 @@ import { FAKE_QUEUE, FAKE_VIP_QUEUE, FAKE_WORKTYPE, type FakeWorkitem, type Faul
 import { GENESYS_API_HOST, GENESYS_LOGIN_HOST } from "./settings";
 
 const CONTROL = `http://${GENESYS_API_HOST}/__control`;
-const API = { authorization: "Bearer genesys-key", "content-type": "application/json" };
+const API = { authorization: "Bearer genesys-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const WAIT = { timeout: 15_000, interval: 200 };
 const TIMEOUT = 30_000;
 // Inline vitest projects do not inherit the root testTimeout; a cold worker under a loaded run needs more than 5 s.

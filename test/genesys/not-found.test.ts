@@ -8,7 +8,7 @@ import { FAKE_WORKTYPE } from "../fakes/genesys";
 import { GENESYS_API_HOST } from "./settings";
 
 const CONTROL = `http://${GENESYS_API_HOST}/__control`;
-const API = { authorization: "Bearer genesys-key", "content-type": "application/json" };
+const API = { authorization: "Bearer genesys-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const AGENT = "a1a1a1a1-0000-4000-8000-000000000001";
 
 async function control(path: string, body?: unknown): Promise<any> {

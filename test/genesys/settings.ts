@@ -9,7 +9,7 @@ export const GENESYS_LOGIN_HOST = "localhost:9";
 export const GENESYS_API_HOST = "127.0.0.1:9";
 
 export const GENESYS_BINDINGS = {
-  DIYALOG_API_KEYS: "genesys-key",
+  DIYALOG_API_KEYS: "genesys-key-0123456789abcdefghijklmnopqrstuv",
   UPSTREAM: "genesys-cloud",
   GENESYS_CLIENT_ID: "genesys-client",
   GENESYS_CLIENT_SECRET: "genesys-secret",

@@ -22,7 +22,7 @@ import { sign, signedHeaders, type CapturedRequest, type Faults, type UpstreamRe
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET = `whsec_${btoa("a different secret, 32 bytes....")}`;
 const FAKE = "http://127.0.0.1:9";
-const API = { authorization: "Bearer test-key", "content-type": "application/json" };
+const API = { authorization: "Bearer test-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const UPSTREAM_TIMEOUT_MS = 500;
 const CREATE_DEADLINE_MS = 3000;
 const LEAK = "upstream-internal-detail";

@@ -154,10 +154,18 @@ describe("no keys configured", () => {
     );
   });
 
-  it("/healthz still answers 200 without keys", async () => {
-    const answer = await callWithEnv(noKeys, "/healthz");
-    expect(answer.status).toBe(200);
-    expect(answer.body.result.status).toBe("ok");
+  it("/healthz answers 503 auth_not_configured without keys (the Diyalog routes cannot serve), naming why", async () => {
+    for (const env of [noKeys, { DIYALOG_API_KEYS: " , ", ALLOW_UNAUTHENTICATED: "false" }]) {
+      const answer = await callWithEnv(env, "/healthz");
+      expectFailure(answer, 503, "auth_not_configured", "DIYALOG_API_KEYS");
+      expect(answer.body.result).toMatchObject({ status: "auth_not_configured", version: expect.any(String) });
+    }
+  });
+
+  it("/healthz answers 200 without keys when ALLOW_UNAUTHENTICATED=true (local use)", async () => {
+    const answer = await callWithEnv({ DIYALOG_API_KEYS: undefined, ALLOW_UNAUTHENTICATED: "true" }, "/healthz");
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.result).toMatchObject({ status: "ok", auth: "unauthenticated" });
   });
 
   it("ALLOW_UNAUTHENTICATED=true without keys: create, read and cancel work without a key", async () => {

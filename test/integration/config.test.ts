@@ -27,7 +27,7 @@ describe("an invalid variable", () => {
     ["DIYALOG_BASE_PATH", "/d/.."],
     ["DIYALOG_BASE_PATH", "/d/."],
     ["DIYALOG_BASE_PATH", "/.."],
-    ["DIYALOG_API_KEYS", "test-key,second\u200b-key"],
+    ["DIYALOG_API_KEYS", "test-key-0123456789abcdefghijklmnopqrstuv,second\u200b-key"],
     // Personal data (design §6): a wrong key is named, never echoed; one key without the other is refused.
     ["PERSONAL_DATA_KEYS", `${btoa("k".repeat(32))}\u200b`],
     ["PERSONAL_DATA_KEYS", btoa("k".repeat(31))],
@@ -40,8 +40,8 @@ describe("an invalid variable", () => {
     const answer = await callWithEnv({ [name]: value }, "/healthz");
     expectFailure(answer, 503, "config_invalid", name);
     // No secrets in the health answer.
-    expect(answer.text).not.toContain("test-key");
-    expect(answer.text).not.toContain("second-key");
+    expect(answer.text).not.toContain("test-key-0123456789abcdefghijklmnopqrstuv");
+    expect(answer.text).not.toContain("second-key-0123456789abcdefghijklmnopqrstuv");
   });
 
   it.each(invalid)("%s=%s: every other route → 503 config_invalid naming the variable", async (name, value) => {
@@ -97,7 +97,7 @@ describe("only the upstream's variables wrong (issue 12, defect 4): reads and ca
     ["a signing secret that does not decode (whsec_abcde)", { UPSTREAM: "http", UPSTREAM_URL: "https://queue.example.com", UPSTREAM_SIGNING_SECRET: "whsec_abcde" }, "UPSTREAM_SIGNING_SECRET"],
     ["a signing secret of 17 bytes", { UPSTREAM: "http", UPSTREAM_URL: "https://queue.example.com", UPSTREAM_SIGNING_SECRET: `whsec_${btoa("second-secret-key")}` }, "UPSTREAM_SIGNING_SECRET"],
     ["UPSTREAM_URL=not a url", { UPSTREAM_URL: "not a url" }, "UPSTREAM_URL"],
-    ["a zero-width space in TWILIO_API_KEY_SECRET", { ...TWILIO_BINDINGS, DIYALOG_API_KEYS: "test-key,second-key", TWILIO_API_KEY_SECRET: "test-api-key\u200b-secret-7Hk2pQ9xZr4m" }, "TWILIO_API_KEY_SECRET"],
+    ["a zero-width space in TWILIO_API_KEY_SECRET", { ...TWILIO_BINDINGS, DIYALOG_API_KEYS: "test-key-0123456789abcdefghijklmnopqrstuv,second-key-0123456789abcdefghijklmnopqrstuv", TWILIO_API_KEY_SECRET: "test-api-key\u200b-secret-7Hk2pQ9xZr4m" }, "TWILIO_API_KEY_SECRET"],
   ];
 
   it.each(broken)("%s: /healthz → 503 naming the variable, never its value", async (_name, overrides, name) => {
@@ -152,7 +152,7 @@ describe("only the upstream's variables wrong (issue 12, defect 4): reads and ca
 
   it("with authentication misconfigured too, nothing is served", async () => {
     const id = await createOk(sampleBody(`c-${crypto.randomUUID()}`, 1));
-    const overrides = { UPSTREAM_URL: "not a url", DIYALOG_API_KEYS: "test-key,k\u200b2" };
+    const overrides = { UPSTREAM_URL: "not a url", DIYALOG_API_KEYS: "test-key-0123456789abcdefghijklmnopqrstuv,k\u200b2" };
     for (const [path, init] of [
       [`/v1/interactions/${id}`, { headers: auth }],
       [`/${id}`, { method: "DELETE", headers: auth }],

@@ -9,8 +9,8 @@ import worker from "../../src/index";
  */
 
 export const BASE = "http://proxy";
-export const KEY = "test-key";
-export const SECOND_KEY = "second-key";
+export const KEY = "test-key-0123456789abcdefghijklmnopqrstuv";
+export const SECOND_KEY = "second-key-0123456789abcdefghijklmnopqrstuv";
 
 /** design.md §1 "errorCodes (a closed list)". */
 export const ERROR_CODES = [

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { authHeaders, call, cleanup, createOk, expectFailure, KEY, sampleBody } from "./helpers";
+import { authHeaders, call, callWithEnv, cleanup, createOk, expectFailure, KEY, sampleBody } from "./helpers";
 
 /** Routing rules, unknown and malformed ids, /healthz (design §1). */
 
@@ -135,8 +135,20 @@ describe("GET /healthz", () => {
     expect(answer.status, answer.text).toBe(200);
     expect(answer.body.success).toBe(true);
     expect(answer.body.result.status).toBe("ok");
-    expect(answer.text).not.toContain("test-key");
-    expect(answer.text).not.toContain("second-key");
+    expect(answer.text).not.toContain("test-key-0123456789abcdefghijklmnopqrstuv");
+    expect(answer.text).not.toContain("second-key-0123456789abcdefghijklmnopqrstuv");
+  });
+
+  it("reports the version of package.json and the build's commit (BUILD_COMMIT, else unknown)", async () => {
+    const { version } = (await import("../../package.json")).default;
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await call("/healthz")).body.result).toMatchObject({ version, commit: "unknown" });
+    const built = await callWithEnv({ BUILD_COMMIT: "0123abcd4567" }, "/healthz");
+    expect(built.body.result).toMatchObject({ status: "ok", version, commit: "0123abcd4567" });
+    // An invalid configuration still says which build answers.
+    const broken = await callWithEnv({ BUILD_COMMIT: "0123abcd4567", UPSTREAM: "nope" }, "/healthz");
+    expect(broken.status).toBe(503);
+    expect(broken.body.result).toMatchObject({ status: "config_invalid", version, commit: "0123abcd4567" });
   });
 
   it("also answers with a key", async () => {

@@ -7,7 +7,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 
 const FAKE = "http://127.0.0.1:9";
-const API = { authorization: "Bearer security-key", "content-type": "application/json" };
+const API = { authorization: "Bearer security-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 
 type Captured = { method: string; path: string; headers: Record<string, string>; body: string };
 type FakeState = { captured: Captured[]; records: { id: string; interactionId: string; state: string }[] };

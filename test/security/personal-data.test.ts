@@ -24,7 +24,7 @@ import { ERROR_CODES } from "../integration/helpers";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const FAKE = "http://127.0.0.1:9";
-const KEY = "security-key";
+const KEY = "security-key-0123456789abcdefghijklmnopqrstuv";
 const API = { authorization: `Bearer ${KEY}`, "content-type": "application/json" };
 const RETENTION_MS = 2000;
 const WAIT = { timeout: 15_000, interval: 200 };

@@ -8,7 +8,7 @@ import { signedHeaders } from "../fakes/http-upstream";
 
 /** The security project's signing secret (vitest.config.ts). */
 const TEST_SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const API = { authorization: "Bearer security-key", "content-type": "application/json" };
+const API = { authorization: "Bearer security-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 
 let spies: MockInstance[] = [];
 beforeAll(() => {

@@ -21,7 +21,7 @@ export const TWILIO_OPTIONS: TwilioFakeOptions = {
 export const FAKE_TWILIO_URL = "http://127.0.0.1:9";
 
 export const TWILIO_BINDINGS: Record<string, string> = {
-  DIYALOG_API_KEYS: "test-key",
+  DIYALOG_API_KEYS: "test-key-0123456789abcdefghijklmnopqrstuv",
   UPSTREAM: "twilio-taskrouter",
   TWILIO_ACCOUNT_SID: TWILIO_OPTIONS.accountSid,
   TWILIO_AUTH_TOKEN: TWILIO_OPTIONS.authToken,

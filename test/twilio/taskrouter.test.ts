@@ -21,7 +21,7 @@ import type { CancelResult, DispatchResult } from "../../src/upstreams/adapter";
 import { signTwilio, type CallbackDelivery, type FakeRequest, type FakeTask, type TwilioFaults } from "../fakes/twilio";
 import { FAKE_TWILIO_URL as FAKE, PUBLIC_BASE_URL, TWILIO_OPTIONS as TW } from "./settings";
 
-const API = { authorization: "Bearer test-key", "content-type": "application/json" };
+const API = { authorization: "Bearer test-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 const ASSIGNMENT = "/v1/upstream/twilio/assignment";
 const TASKS_PATH = `/v1/Workspaces/${TW.workspaceSid}/Tasks`;
 const LEAK = "upstream-internal-detail";
@@ -585,6 +585,44 @@ describe("assignment callback security", () => {
     const get = await exports.default.fetch(`http://proxy${ASSIGNMENT}`);
     expect(get.status).toBe(404);
     expect(await get.json()).toMatchObject({ success: false, errorCode: "not_found" });
+  });
+});
+
+describe("assignment callback: what an operator sees at LOG_LEVEL=warn (issue 17)", () => {
+  /** Delivers with LOG_LEVEL=warn and a recording METRICS dataset; answers the warn lines and the data points. */
+  async function observed(d: { headers: Record<string, string>; body: string }) {
+    const points: { indexes: string[]; blobs: string[] }[] = [];
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.push(line));
+    try {
+      const e = { ...env, LOG_LEVEL: "warn", METRICS: { writeDataPoint: (p: (typeof points)[number]) => void points.push(p) } } as unknown as Env;
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(new Request(`http://proxy${ASSIGNMENT}`, { method: "POST", headers: d.headers, body: d.body }), e, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, text: await res.text(), warns: lines.map((l) => JSON.parse(l) as Record<string, unknown>), points };
+    } finally {
+      spy.mockRestore();
+      getConfig({});
+    }
+  }
+  const blobsOf = (points: { indexes: string[]; blobs: string[] }[], event: string) => points.filter((p) => p.indexes[0] === event).map((p) => p.blobs);
+
+  it("a bad signature: warn line with the route and reason, `signature_failed` counted", async () => {
+    const params = callbackParams(`WT${"1".repeat(32)}`, { interactionId: crypto.randomUUID() });
+    const seen = await observed(await forged(params, { token: "another-auth-token-entirely-0000" }));
+    expect(seen.status).toBe(401);
+    expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "authentication failed", route: ASSIGNMENT, reason: "invalid_twilio_signature" }));
+    expect(blobsOf(seen.points, "signature_failed")).toEqual([["signature_failed", "invalid_twilio_signature", "", "", ""]]);
+  });
+
+  it("an offer for a cancelled call: rejected, warn line with interactionId and reason, `claim_refused` counted", async () => {
+    const { id, task: t } = await queued("ops-refused");
+    expect((await cancel(id)).status).toBe(200);
+    const params = callbackParams(t.sid, { interactionId: id });
+    const seen = await observed(await forged(params));
+    expect(JSON.parse(seen.text)).toEqual({ instruction: "reject" });
+    expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, reason: "cancelled" }));
+    expect(blobsOf(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", ""]]);
   });
 });
 

@@ -9,7 +9,7 @@ function config(env: Record<string, unknown>): Config {
   return result.config;
 }
 
-const keys = config({ DIYALOG_API_KEYS: "key-one, key-two ,key-three" });
+const keys = config({ DIYALOG_API_KEYS: "key-one-0123456789abcdefghijklmnopqrstuv, key-two-0123456789abcdefghijklmnopqrstuv ,key-three-0123456789abcdefghijklmnopqrstuv" });
 
 function request(headers: Record<string, string> = {}): Request {
   return new Request("https://proxy.example.com/CreateInteraction", { method: "POST", headers });
@@ -33,32 +33,32 @@ async function expectUnauthorized(headers: Record<string, string>, cfg: Config =
 }
 
 describe("authenticate: accepted keys", () => {
-  it.each(["key-one", "key-two", "key-three"])("Bearer %s", async (key) => {
+  it.each(["key-one-0123456789abcdefghijklmnopqrstuv", "key-two-0123456789abcdefghijklmnopqrstuv", "key-three-0123456789abcdefghijklmnopqrstuv"])("Bearer %s", async (key) => {
     await expect(authenticate(request({ authorization: `Bearer ${key}` }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
-  it.each(["key-one", "key-two", "key-three"])("X-API-Key %s", async (key) => {
+  it.each(["key-one-0123456789abcdefghijklmnopqrstuv", "key-two-0123456789abcdefghijklmnopqrstuv", "key-three-0123456789abcdefghijklmnopqrstuv"])("X-API-Key %s", async (key) => {
     await expect(authenticate(request({ "x-api-key": key }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("the Bearer scheme is case-insensitive and surrounding blanks are tolerated", async () => {
-    for (const value of ["bearer key-one", "BEARER key-one", "Bearer   key-one", "Bearer\tkey-one", "Bearer key-one  "]) {
+    for (const value of ["bearer key-one-0123456789abcdefghijklmnopqrstuv", "BEARER key-one-0123456789abcdefghijklmnopqrstuv", "Bearer   key-one-0123456789abcdefghijklmnopqrstuv", "Bearer\tkey-one-0123456789abcdefghijklmnopqrstuv", "Bearer key-one-0123456789abcdefghijklmnopqrstuv  "]) {
       await expect(authenticate(request({ authorization: value }), keys)).resolves.toMatchObject({ kind: "key" });
     }
   });
 
   it("X-API-Key is trimmed", async () => {
-    await expect(authenticate(request({ "x-api-key": "  key-two  " }), keys)).resolves.toMatchObject({ kind: "key" });
+    await expect(authenticate(request({ "x-api-key": "  key-two-0123456789abcdefghijklmnopqrstuv  " }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("a non-Bearer Authorization header falls back to X-API-Key", async () => {
-    await expect(authenticate(request({ authorization: "Basic a2V5LW9uZTo=", "x-api-key": "key-one" }), keys)).resolves.toMatchObject({ kind: "key" });
+    await expect(authenticate(request({ authorization: "Basic a2V5LW9uZTo=", "x-api-key": "key-one-0123456789abcdefghijklmnopqrstuv" }), keys)).resolves.toMatchObject({ kind: "key" });
   });
 
   it("a single configured key works", async () => {
-    const one = config({ DIYALOG_API_KEYS: "solo" });
-    await expect(authenticate(request({ authorization: "Bearer solo" }), one)).resolves.toMatchObject({ kind: "key" });
-    await expectUnauthorized({ authorization: "Bearer key-one" }, one);
+    const one = config({ DIYALOG_API_KEYS: "solo-0123456789abcdefghijklmnopqrstuv" });
+    await expect(authenticate(request({ authorization: "Bearer solo-0123456789abcdefghijklmnopqrstuv" }), one)).resolves.toMatchObject({ kind: "key" });
+    await expectUnauthorized({ authorization: "Bearer key-one-0123456789abcdefghijklmnopqrstuv" }, one);
   });
 });
 
@@ -72,9 +72,9 @@ describe("authenticate: refused", () => {
     ["a wrong Bearer key", { authorization: "Bearer nope" }],
     ["a wrong X-API-Key", { "x-api-key": "nope" }],
     ["a prefix of a key", { authorization: "Bearer key-on" }],
-    ["a key with a suffix", { authorization: "Bearer key-one1" }],
+    ["a key with a suffix", { authorization: "Bearer key-one-0123456789abcdefghijklmnopqrstuv1" }],
     ["a different case", { authorization: "Bearer KEY-ONE" }],
-    ["the whole list", { "x-api-key": "key-one,key-two" }],
+    ["the whole list", { "x-api-key": "key-one-0123456789abcdefghijklmnopqrstuv,key-two-0123456789abcdefghijklmnopqrstuv" }],
   ])("%s → 401 unauthorized", async (_name, headers) => {
     const err = await expectUnauthorized(headers);
     expect(err.message).toBe("the API key is not valid");
@@ -83,25 +83,25 @@ describe("authenticate: refused", () => {
   it.each([
     ["Bearer without a key", { authorization: "Bearer" }],
     ["Bearer with blanks only", { authorization: "Bearer    " }],
-    ["a key without a scheme", { authorization: "key-one" }],
-    ["another scheme", { authorization: "Basic key-one" }],
+    ["a key without a scheme", { authorization: "key-one-0123456789abcdefghijklmnopqrstuv" }],
+    ["another scheme", { authorization: "Basic key-one-0123456789abcdefghijklmnopqrstuv" }],
     ["an empty X-API-Key", { "x-api-key": "   " }],
   ])("%s → 401 unauthorized", async (_name, headers) => {
     await expectUnauthorized(headers);
   });
 
   it("a Bearer key with a space inside is not split into a valid key", async () => {
-    await expectUnauthorized({ authorization: "Bearer key-one extra" });
+    await expectUnauthorized({ authorization: "Bearer key-one-0123456789abcdefghijklmnopqrstuv extra" });
   });
 
   it("a wrong Bearer key is not rescued by a right X-API-Key (Authorization decides)", async () => {
-    await expectUnauthorized({ authorization: "Bearer wrong", "x-api-key": "key-one" });
+    await expectUnauthorized({ authorization: "Bearer wrong", "x-api-key": "key-one-0123456789abcdefghijklmnopqrstuv" });
   });
 
   it("401s carry no result and no secret", async () => {
     const err = await expectUnauthorized({ authorization: "Bearer wrong" });
     expect(err.result).toBeNull();
-    expect(err.message).not.toContain("key-one");
+    expect(err.message).not.toContain("key-one-0123456789abcdefghijklmnopqrstuv");
     expect(err.message).not.toContain("wrong");
   });
 });
@@ -131,10 +131,10 @@ describe("authenticate: no keys configured", () => {
   });
 
   it("ALLOW_UNAUTHENTICATED does not open an API that has keys", async () => {
-    const both = config({ ALLOW_UNAUTHENTICATED: "true", DIYALOG_API_KEYS: "k1" });
+    const both = config({ ALLOW_UNAUTHENTICATED: "true", DIYALOG_API_KEYS: "k1-0123456789abcdefghijklmnopqrstuvw" });
     await expectUnauthorized({}, both);
     await expectUnauthorized({ authorization: "Bearer k2" }, both);
-    await expect(authenticate(request({ authorization: "Bearer k1" }), both)).resolves.toMatchObject({ kind: "key" });
+    await expect(authenticate(request({ authorization: "Bearer k1-0123456789abcdefghijklmnopqrstuvw" }), both)).resolves.toMatchObject({ kind: "key" });
   });
 });
 
@@ -150,12 +150,12 @@ describe("presentedKey", () => {
 
 describe("the caller a valid key identifies", () => {
   it("is a digest that stays the same per key, differs between keys and never contains the key", async () => {
-    const one = await authenticate(request({ authorization: "Bearer key-one" }), keys);
-    const again = await authenticate(request({ "x-api-key": "key-one" }), keys);
-    const two = await authenticate(request({ authorization: "Bearer key-two" }), keys);
+    const one = await authenticate(request({ authorization: "Bearer key-one-0123456789abcdefghijklmnopqrstuv" }), keys);
+    const again = await authenticate(request({ "x-api-key": "key-one-0123456789abcdefghijklmnopqrstuv" }), keys);
+    const two = await authenticate(request({ authorization: "Bearer key-two-0123456789abcdefghijklmnopqrstuv" }), keys);
     expect(one).toEqual(again);
     expect(one).not.toEqual(two);
-    expect(JSON.stringify(one)).not.toContain("key-one");
+    expect(JSON.stringify(one)).not.toContain("key-one-0123456789abcdefghijklmnopqrstuv");
   });
 });
 

@@ -79,7 +79,7 @@ describe("parseConfig: values", () => {
         UPSTREAM_SIGNING_SECRET: SECRET,
         UPSTREAM_TIMEOUT_MS: "2500",
         CREATE_DEADLINE_MS: "6000",
-        DIYALOG_API_KEYS: "k1",
+        DIYALOG_API_KEYS: "k1-0123456789abcdefghijklmnopqrstuv",
         ALLOW_UNAUTHENTICATED: "true",
         QUEUE_TIMEOUT_SECONDS: "600",
         RETENTION_SECONDS: "0",
@@ -101,7 +101,7 @@ describe("parseConfig: values", () => {
       signingSecrets: [SECRET],
       upstreamTimeoutMs: 2500,
       createDeadlineMs: 6000,
-      apiKeys: ["k1"],
+      apiKeys: ["k1-0123456789abcdefghijklmnopqrstuv"],
       allowUnauthenticated: true,
       queueTimeoutSeconds: 600,
       retentionSeconds: 0,
@@ -141,8 +141,9 @@ describe("parseConfig: values", () => {
 
 describe("parseConfig: comma-separated lists", () => {
   it("DIYALOG_API_KEYS is split, trimmed and empty entries dropped", () => {
-    expect(ok({ DIYALOG_API_KEYS: "k1,k2" }).apiKeys).toEqual(["k1", "k2"]);
-    expect(ok({ DIYALOG_API_KEYS: "  k1 ,  k2 ,, k3,  " }).apiKeys).toEqual(["k1", "k2", "k3"]);
+    const [k1, k2, k3] = ["k1", "k2", "k3"].map((k) => `${k}-${"x".repeat(30)}`);
+    expect(ok({ DIYALOG_API_KEYS: `${k1},${k2}` }).apiKeys).toEqual([k1, k2]);
+    expect(ok({ DIYALOG_API_KEYS: `  ${k1} ,  ${k2} ,, ${k3},  ` }).apiKeys).toEqual([k1, k2, k3]);
     expect(ok({ DIYALOG_API_KEYS: " , , " }).apiKeys).toEqual([]);
   });
 
@@ -295,8 +296,11 @@ describe("parseConfig: each bad value names its variable", () => {
     expectOneProblem({ DIYALOG_API_KEYS: value }, "DIYALOG_API_KEYS", "each key must be printable ASCII without spaces (check for a pasted invisible character)");
   });
 
-  it("DIYALOG_API_KEYS has no minimum length here: short keys such as k1,k2 are accepted", () => {
-    expect(ok({ DIYALOG_API_KEYS: "k1,k2" }).apiKeys).toEqual(["k1", "k2"]);
+  it("DIYALOG_API_KEYS: a key shorter than 32 characters is refused, naming the variable and never the key", () => {
+    const long = "k".repeat(32);
+    expect(ok({ DIYALOG_API_KEYS: long }).apiKeys).toEqual([long]);
+    expectOneProblem({ DIYALOG_API_KEYS: "a" }, "DIYALOG_API_KEYS", "each key must be at least 32 characters long");
+    expectOneProblem({ DIYALOG_API_KEYS: `${long},${"s".repeat(31)}` }, "DIYALOG_API_KEYS", "each key must be at least 32 characters long");
   });
 
   it("lists every bad variable at once", () => {
@@ -340,7 +344,7 @@ describe("parseConfig: only the upstream's variables wrong (issue 12, defect 4)"
     ["a malformed PUBLIC_BASE_URL", { PUBLIC_BASE_URL: "http://proxy.example.com" }, "PUBLIC_BASE_URL"],
     ["a vendor secret with a zero-width space", { ...TWILIO_BINDINGS, TWILIO_AUTH_TOKEN: "0f3c9d6e\u200b2b8a47159e6d3c2b1a0f9e8d" }, "TWILIO_AUTH_TOKEN"],
   ])("%s: invalid, but the rest (authentication included) is kept for reads and cancels", (_name, env, variable) => {
-    const full: Record<string, string> = { DIYALOG_API_KEYS: "k1", DIYALOG_BASE_PATH: "/d/x", ...env };
+    const full: Record<string, string> = { DIYALOG_API_KEYS: "k1-0123456789abcdefghijklmnopqrstuv", DIYALOG_BASE_PATH: "/d/x", ...env };
     const result = parseConfig(full);
     expect(result.ok).toBe(false);
     if (result.ok) return;

@@ -7,6 +7,8 @@ import { ApiError } from "../../http/envelope";
 import { upstreamId } from "../../interactions/machine";
 import { interactionStub } from "../../interactions/stubs";
 import { log } from "../../observability/log";
+import { warnClaimRefused } from "../../observability/events";
+import { metricSink } from "../../observability/metrics";
 import { countFailedAuthentication } from "../../security/rate-limit";
 import type { TwilioConfig } from "./config";
 import { verifyTwilioSignature } from "./signature";
@@ -76,7 +78,9 @@ function background(c: Context<AppEnv>, work: Promise<unknown>): void {
  * the failed-authentication limit of its address (429 past it, as for a bad API key), else 401.
  */
 async function badSignature(c: Context<AppEnv>): Promise<never> {
-  await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason: "invalid_twilio_signature" });
+  const reason = "invalid_twilio_signature";
+  metricSink(c.env.METRICS)("signature_failed", { outcome: reason });
+  await countFailedAuthentication(c.env.AUTH_FAILURE_LIMITER, c.req.raw, { requestId: c.get("requestId"), reason, route: ASSIGNMENT_PATH });
   throw new ApiError(401, "unauthorized", "X-Twilio-Signature rejected");
 }
 
@@ -104,7 +108,11 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   const workerSid = worker && WORKER_SID.test(worker) ? worker : undefined;
   if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return instruction({ instruction: "reject" });
   const tasks = taskClient(twilio);
-  const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)));
+  // A withdrawal that fails is logged like any failed upstream call.
+  const withdrawn = (r: { kind: string; status?: number }) => {
+    if (r.kind === "retry") log("warn", "upstream cancel", { interactionId, outcome: "retry", upstreamStatus: r.status });
+  };
+  const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)).then(withdrawn));
 
   const stub = interactionStub(c.env, interactionId);
   const ix = await stub.get(interactionId);
@@ -143,6 +151,7 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   }
   const outcome = await stub.claim(interactionId, workerSid);
   if (outcome.proceed) return instruction({ instruction: "accept" });
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), interactionId);
   // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has
   // not learned yet (a create whose answer is still on its way).
   if (WITHDRAW.has(outcome.reason)) withdraw();
