@@ -55,7 +55,7 @@ describe("genesys-engage configuration", () => {
   });
 
   it("only upstream variables wrong: the rest of the configuration stays usable (cancels can be recorded)", () => {
-    const result = parseConfig({ ...NEXUS, ENGAGE_SERVICE: undefined, DIYALOG_API_KEYS: "k" });
+    const result = parseConfig({ ...NEXUS, ENGAGE_SERVICE: undefined, DIYALOG_API_KEYS: "k".repeat(32) });
     expect(result.ok).toBe(false);
     expect(result.ok ? undefined : result.withoutUpstream?.upstream).toBe("genesys-engage");
   });
