@@ -157,7 +157,7 @@ export class InteractionCore {
   constructor(private readonly host: Host) {
     this.authority = {
       host,
-      requestId: () => this.requestId,
+      requestId: () => this.requestId ?? this.load()?.requestId,
       load: () => this.load(),
       step: (event) => this.step(event),
       stepAfterCall: (event, kind, fields) => this.stepAfterCall(event, kind, fields),
@@ -194,6 +194,8 @@ export class InteractionCore {
   /** Stores the record, re-arms the alarm and wakes whoever waits for a change. */
   private save(ix: Interaction): void {
     const before = this.record;
+    // The latest create's or cancel's request id rides on a write made anyway (never one of its own).
+    if (this.requestId !== undefined && ix.requestId !== this.requestId) ix = { ...ix, requestId: this.requestId };
     if (before?.state !== ix.state) {
       log("info", "transition", {
         interactionId: ix.interactionId,
@@ -413,6 +415,12 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
     if (requestId !== undefined) this.requestId = requestId;
+    // A repeated DELETE while the upstream cancel is still owed tries it again now rather than
+    // waiting for the backoff's next alarm (one attempt in flight at a time, as always).
+    if (ix.state === "cancelling" || ix.upstream.cleanup === "pending") {
+      this.dropRetry();
+      this.startCleanup();
+    }
     this.step({ type: "cancel_requested" });
     const settled = (r: Interaction | null) => !r || (r.state !== "cancelling" && r.upstream.cleanup !== "pending");
     await this.waitFor(settled, this.host.settings.upstreamTimeoutMs);

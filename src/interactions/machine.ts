@@ -107,6 +107,11 @@ export interface Interaction {
    * takes over after a restart waits for it (plus the upstream's lookup lag) before looking up.
    */
   sendingUntil?: number;
+  /**
+   * The `x-request-id` of the latest create or cancel, stored with the write that create or cancel
+   * makes anyway, so the upstream calls of a dispatch or cleanup resumed after a restart carry it.
+   */
+  requestId?: string;
   timeline: TimelineEntry[];
 }
 

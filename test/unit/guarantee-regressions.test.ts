@@ -711,3 +711,51 @@ describe("end to end, the guarantee on an old record", () => {
     expect((await del).kind).toBe("unconfirmed");
   });
 });
+
+describe("day-two operations in the core", () => {
+  it("a repeated DELETE while cancelling tries the upstream cancel again at once, not only at the next alarm", async () => {
+    const world = await queued(true);
+    const first = world.core.cancel("ix-1");
+    await settle();
+    world.upstream.cancels[0]!.answer({ kind: "retry", reason: "HTTP 503", status: 503, retryAfterMs: 30_000 });
+    await world.advance(SETTINGS.upstreamTimeoutMs);
+    expect((await first).kind).toBe("cancelling");
+    expect(world.upstream.cancels).toHaveLength(1);
+
+    const again = world.core.cancel("ix-1");
+    await settle();
+    expect(world.upstream.cancels).toHaveLength(2); // at once, not 30 s later
+    world.upstream.cancels[1]!.answer({ kind: "cancelled" });
+    await settle();
+    expect(await again).toEqual({ kind: "done", interactionId: "ix-1", state: "cancelled" });
+  });
+
+  it("a dispatch resumed after a restart carries the create's x-request-id; a resumed cancel the DELETE's", async () => {
+    const world = new World(new Upstream(true));
+    void world.core.create({ ...input(false), requestId: "req-create-1" }).catch(() => undefined);
+    await settle();
+    expect(world.upstream.dispatches[0]!.request.requestId).toBe("req-create-1");
+    world.reset(); // the create's answer is lost with the instance
+    await world.advance(SETTINGS.upstreamTimeoutMs + 1);
+    const resumed = world.core.alarm();
+    await settle();
+    expect(world.upstream.dispatches).toHaveLength(2);
+    expect(world.upstream.dispatches[1]!.request.requestId).toBe("req-create-1");
+    world.upstream.dispatches[1]!.answer({ kind: "accepted", upstreamId: "A" });
+    await resumed;
+    expect(world.stored?.state).toBe("queued");
+
+    void world.core.cancel("ix-1", "req-cancel-1").catch(() => undefined);
+    await settle();
+    expect(world.upstream.cancels[0]!.request.requestId).toBe("req-cancel-1");
+    world.reset();
+    await world.advance(4 * SETTINGS.upstreamTimeoutMs);
+    const cleanup = world.core.alarm();
+    await settle();
+    expect(world.upstream.cancels).toHaveLength(2);
+    expect(world.upstream.cancels[1]!.request.requestId).toBe("req-cancel-1");
+    world.upstream.cancels[1]!.answer({ kind: "cancelled" });
+    await cleanup;
+    expect(world.stored?.state).toBe("cancelled");
+  });
+});
