@@ -58,6 +58,8 @@ function interactionNamespace(config: Config) {
         sleep: (ms) => new Promise((r) => void setTimeout(r, ms).unref()),
         timeout: () => NEVER,
         load: () => undefined,
+        gone: () => false,
+        markGone: () => {},
         store: (ix: Interaction) => void (stored = serialize(ix)),
         deleteAll: async () => void (stored = undefined),
         setAlarm: () => {},
