@@ -75,6 +75,7 @@ function counted<C extends ObjectClass>(Base: C): C {
   return Counted as unknown as C;
 }
 
+export const CustomerInteractions = counted(real.CustomerInteractions);
 export const InteractionObject = counted(real.InteractionObject);
 export const CustomerObject = counted(real.CustomerObject);
 export const SimulatorObject = counted(real.SimulatorObject);

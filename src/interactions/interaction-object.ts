@@ -4,13 +4,15 @@ import { objectAdapter } from "../upstreams";
 import type { CreateInteraction } from "../diyalog/create-request";
 import { InteractionCore, type ClaimOutcome, type CancelOutcome, type CreateOutcome, type Host } from "./interaction-core";
 import type { Interaction, State } from "./machine";
-import { customerStub } from "./stubs";
+import { legacyIndexStub } from "./stubs";
 import { metricSink } from "../observability/metrics";
 
 export type { CancelOutcome, ClaimOutcome, CreateOutcome } from "./interaction-core";
 
 /**
- * One Durable Object per interaction, addressed by its id. A thin shell: it gives the
+ * Legacy: one Durable Object per interaction, addressed by its id (a v4 UUID), as interactions were
+ * stored before `CustomerInteractions` held all of a customer's. Still serves those interactions'
+ * reads, cancels, claims, events, alarms and purges until retention removes them. A thin shell: it gives the
  * `InteractionCore` real storage (synchronous SQLite-backed KV), alarms, timers and the configured
  * upstream adapter, and exposes the core's methods over RPC.
  */
@@ -48,7 +50,7 @@ export class InteractionObject extends DurableObject<Env> {
       deleteAll: () => storage.deleteAll(),
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
       waitUntil: (work) => ctx.waitUntil(work),
-      releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
+      releaseCustomer: (ix) => legacyIndexStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
       metric: metricSink(env.METRICS),
     };
     this.core = new InteractionCore(host);

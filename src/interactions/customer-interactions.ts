@@ -1,0 +1,157 @@
+import { DurableObject } from "cloudflare:workers";
+import { objectConfig } from "../config";
+import { objectAdapter } from "../upstreams";
+import type { CreateInteraction } from "../diyalog/create-request";
+import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host } from "./interaction-core";
+import { CustomerCalls } from "./customer-calls";
+import type { Interaction, State } from "./machine";
+import { newInteractionId } from "./stubs";
+import { metricSink } from "../observability/metrics";
+
+/** Storage key of an interaction's record. */
+const RECORD = "ix:";
+
+/**
+ * One Durable Object per customer (named by the keyed digest of the customerId), holding all of that
+ * customer's interactions: a create is one hop, the one-active-call rule is checked where the
+ * records are (`CustomerCalls`), and a read or cancel reaches the object from the interaction id.
+ * Each interaction is an `InteractionCore` over its own record; the object gives the cores storage,
+ * timers, the upstream adapter and one alarm shared by all of them: each core's wanted wake-up is
+ * kept in memory, and the stored alarm is only ever moved earlier while requests run (an early
+ * alarm is harmless: every core's `alarm` finishes only what is due) and set exactly when it fires,
+ * after every stored interaction has been looked at.
+ */
+export class CustomerInteractions extends DurableObject<Env> {
+  private readonly cores = new Map<string, InteractionCore>();
+  /** When each loaded core wants its next alarm. */
+  private readonly wants = new Map<string, number>();
+  /** The stored alarm, as this instance last read or set it (null: none). */
+  private alarmAt: number | null = null;
+  private readonly calls: CustomerCalls;
+  private readonly base: Omit<Host, "load" | "store" | "deleteAll" | "setAlarm">;
+
+  /** Never throws: under an invalid configuration the object still starts (see `objectAdapter`). */
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const { config, upstream } = objectConfig(env);
+    this.base = {
+      adapter: objectAdapter(config, upstream, env),
+      settings: {
+        upstreamTimeoutMs: config.upstreamTimeoutMs,
+        createDeadlineMs: config.createDeadlineMs,
+        queueTimeoutMs: config.queueTimeoutSeconds * 1000,
+        retentionMs: config.retentionSeconds * 1000,
+      },
+      now: () => Date.now(),
+      sleep: (ms, cancel) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        }),
+      timeout: (ms) => AbortSignal.timeout(ms),
+      // Nothing outside this object can create one of its interactions: no id is ever "gone".
+      gone: () => false,
+      markGone: () => {},
+      waitUntil: (work) => ctx.waitUntil(work),
+      releaseCustomer: async () => {},
+      metric: metricSink(env.METRICS),
+    };
+    this.calls = new CustomerCalls({
+      latest: () => this.latestId(),
+      create: (input) => this.core(input.interactionId).create(input),
+      newId: () => newInteractionId(ctx.id.toString()),
+    });
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** The core of one interaction, made on first use. */
+  private core(interactionId: string): InteractionCore {
+    let core = this.cores.get(interactionId);
+    if (core) return core;
+    const key = RECORD + interactionId;
+    const kv = this.ctx.storage.kv;
+    core = new InteractionCore({
+      ...this.base,
+      load: () => kv.get<Interaction>(key),
+      store: (ix) => kv.put(key, ix),
+      setAlarm: (at) => this.want(interactionId, at),
+      deleteAll: async () => {
+        this.wants.delete(interactionId);
+        if (this.storedIds().some((id) => id !== interactionId)) kv.delete(key);
+        else {
+          // The last one: nothing of the customer stays, the alarm goes too.
+          await this.ctx.storage.deleteAll();
+          this.alarmAt = null;
+        }
+      },
+    });
+    this.cores.set(interactionId, core);
+    return core;
+  }
+
+  private storedIds(): string[] {
+    return [...this.ctx.storage.kv.list({ prefix: RECORD })].map(([key]) => key.slice(RECORD.length));
+  }
+
+  /** The customer's latest stored interaction. */
+  private latestId(): string | undefined {
+    let latest: Interaction | undefined;
+    for (const [, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
+    return latest?.interactionId;
+  }
+
+  /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
+  private want(interactionId: string, at: number | undefined): void {
+    if (at === undefined) this.wants.delete(interactionId);
+    else this.wants.set(interactionId, at);
+    if (at !== undefined && (this.alarmAt === null || at < this.alarmAt)) {
+      this.alarmAt = at;
+      void this.ctx.storage.setAlarm(at);
+    }
+  }
+
+  create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
+    return this.calls.create(input);
+  }
+
+  /** The id of the customer's latest stored interaction (tests find a create's id through it before it answers). */
+  latest(): string | undefined {
+    return this.latestId();
+  }
+
+  /** A well-formed id this object does not hold gets a core that finds nothing (and is not kept). */
+  private held(interactionId: string): InteractionCore | undefined {
+    if (this.cores.has(interactionId) || this.ctx.storage.kv.get(RECORD + interactionId) !== undefined) return this.core(interactionId);
+    return undefined;
+  }
+
+  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {
+    return this.held(interactionId)?.cancel(interactionId, requestId) ?? Promise.resolve({ kind: "not_found" });
+  }
+
+  claim(interactionId: string, agentId?: string): ClaimOutcome {
+    return this.held(interactionId)?.claim(interactionId, agentId) ?? { proceed: false, reason: "not_found" };
+  }
+
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
+    return this.held(interactionId)?.upstreamEvent(interactionId, kind, reason) ?? null;
+  }
+
+  get(interactionId: string): Interaction | null {
+    return this.held(interactionId)?.get(interactionId) ?? null;
+  }
+
+  /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null; // a fired alarm is no longer stored
+    await Promise.all(this.storedIds().map((id) => this.core(id).alarm()));
+    let next: number | undefined;
+    for (const at of this.wants.values()) if (next === undefined || at < next) next = at;
+    if (next !== undefined && next !== this.alarmAt) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+}
