@@ -61,6 +61,7 @@ async function createHandler(c: Context<AppEnv>) {
   const input = normaliseCreate(await readJson(c.req.raw));
   const outcome = await (await customerStub(c.env, input.customerId)).create({ ...input, requestId: c.get("requestId") });
   if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
+  c.set("told", outcome.log);
   metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream });
   switch (outcome.kind) {
     case "created":
@@ -80,6 +81,7 @@ async function createHandler(c: Context<AppEnv>) {
 async function cancelHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
   const outcome = await interactionStub(c.env, id).cancel(id, c.get("requestId"));
+  c.set("told", outcome.log);
   const metricOutcome = { not_found: "not_found", done: "ok", cancelling: "cancelling", unconfirmed: "unconfirmed", already_assigned: "too_late" }[outcome.kind];
   metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream });
   switch (outcome.kind) {

@@ -1,12 +1,12 @@
 import type { CreateInteraction } from "../diyalog/create-request";
-import type { CreateOutcome } from "./interaction-core";
+import type { CreateOutcome, Told } from "./interaction-core";
 
 /** What `CustomerCalls` needs from the customer's object. */
 export interface CustomerHost {
   /** The id of the customer's latest stored interaction, if any is stored. */
   latest(): string | undefined;
   /** Creates (or, with `existing`, looks up) the interaction, as `InteractionCore.create` does. */
-  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome>;
+  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }, told?: Told): Promise<CreateOutcome>;
   /** A fresh, unguessable interaction id that names this object. */
   newId(): string;
 }
@@ -27,21 +27,21 @@ export class CustomerCalls {
   constructor(private readonly host: CustomerHost) {}
 
   /** `requestId` (the caller's `x-request-id`) only travels on to the upstream calls. */
-  create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
+  create(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
     if (this.inFlight) return this.inFlight;
-    const run = this.createOnce(input).finally(() => {
+    const run = this.createOnce(input, told).finally(() => {
       if (this.inFlight === run) this.inFlight = undefined;
     });
     this.inFlight = run;
     return run;
   }
 
-  private async createOnce(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
+  private async createOnce(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
     const latest = this.host.latest();
     if (latest !== undefined) {
-      const outcome = await this.host.create({ ...input, interactionId: latest, existing: true });
+      const outcome = await this.host.create({ ...input, interactionId: latest, existing: true }, told);
       if (outcome.kind !== "inactive") return outcome;
     }
-    return this.host.create({ ...input, interactionId: this.host.newId(), existing: false });
+    return this.host.create({ ...input, interactionId: this.host.newId(), existing: false }, told);
   }
 }

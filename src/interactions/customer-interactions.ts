@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { objectConfig } from "../config";
 import { objectAdapter } from "../upstreams";
 import type { CreateInteraction } from "../diyalog/create-request";
-import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host } from "./interaction-core";
+import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host, type Told } from "./interaction-core";
 import { CustomerCalls } from "./customer-calls";
 import type { Interaction, State } from "./machine";
 import { newInteractionId } from "./stubs";
@@ -58,7 +58,7 @@ export class CustomerInteractions extends DurableObject<Env> {
     };
     this.calls = new CustomerCalls({
       latest: () => this.latestId(),
-      create: (input) => this.core(input.interactionId).create(input),
+      create: (input, told) => this.core(input.interactionId).create(input, told),
       newId: () => newInteractionId(ctx.id.toString()),
     });
     void ctx.blockConcurrencyWhile(async () => {
@@ -112,8 +112,10 @@ export class CustomerInteractions extends DurableObject<Env> {
     }
   }
 
-  create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome> {
-    return this.calls.create(input);
+  /** Creates the customer's call; `log` carries the transitions it caused, for the request's log line. */
+  async create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome & { log: Told }> {
+    const told: Told = {};
+    return { ...(await this.calls.create(input, told)), log: told };
   }
 
   /** The id of the customer's latest stored interaction (tests find a create's id through it before it answers). */
@@ -127,12 +129,20 @@ export class CustomerInteractions extends DurableObject<Env> {
     return undefined;
   }
 
-  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {
-    return this.held(interactionId)?.cancel(interactionId, requestId) ?? Promise.resolve({ kind: "not_found" });
+  /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
+  async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
+    const told: Told = {};
+    const outcome = await this.held(interactionId)?.cancel(interactionId, requestId, told);
+    return outcome ? { ...outcome, log: told } : { kind: "not_found" };
   }
 
-  claim(interactionId: string, agentId?: string): ClaimOutcome {
-    return this.held(interactionId)?.claim(interactionId, agentId) ?? { proceed: false, reason: "not_found" };
+  /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
+  claim(interactionId: string, agentId?: string, tell = false): ClaimOutcome & { log?: Told } {
+    const core = this.held(interactionId);
+    if (!core) return { proceed: false, reason: "not_found" };
+    const told: Told | undefined = tell ? {} : undefined;
+    const outcome = core.claim(interactionId, agentId, told);
+    return told ? { ...outcome, log: told } : outcome;
   }
 
   upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {

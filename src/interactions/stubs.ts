@@ -1,6 +1,6 @@
 /** Durable Object addresses: every one is derived from a name or from the interaction id, so routing needs no lookup. */
 import { customerDigest } from "../security/customer-ref";
-import type { CancelOutcome, ClaimOutcome } from "./interaction-core";
+import type { CancelOutcome, ClaimOutcome, Told } from "./interaction-core";
 import type { Interaction, State } from "./machine";
 
 /**
@@ -39,8 +39,9 @@ export function newInteractionId(objectId: string): string {
 
 /** What the routes ask of an interaction, wherever it is stored. */
 export interface InteractionStub {
-  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome>;
-  claim(interactionId: string, agentId?: string): Promise<ClaimOutcome>;
+  /** `log`: the transitions the cancel caused, for the request's log line (the legacy objects log them themselves). */
+  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }>;
+  claim(interactionId: string, agentId?: string, tell?: boolean): Promise<ClaimOutcome & { log?: Told }>;
   upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null>;
   get(interactionId: string): Promise<Interaction | null>;
 }

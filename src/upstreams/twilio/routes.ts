@@ -141,7 +141,8 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
       return instruction({ instruction: "reject" });
     }
   }
-  const outcome = await stub.claim(interactionId, workerSid);
+  const outcome = await stub.claim(interactionId, workerSid, true);
+  c.set("told", outcome.log);
   if (outcome.proceed) return instruction({ instruction: "accept" });
   // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has
   // not learned yet (a create whose answer is still on its way).
