@@ -51,6 +51,9 @@ function countedStorage(storage: DurableObjectStorage): DurableObjectStorage {
   );
 }
 
+/** The methods other objects and the worker call (each call is one billed Durable Object request), and alarms. */
+const REQUESTS = new Set(["create", "cancel", "claim", "upstreamEvent", "get", "latest", "exists", "release", "snapshot", "enqueue", "remove", "alarm", "fetch"]);
+
 type ObjectClass = abstract new (ctx: DurableObjectState, env: Env) => object;
 
 function counted<C extends ObjectClass>(Base: C): C {
@@ -62,9 +65,10 @@ function counted<C extends ObjectClass>(Base: C): C {
     }
   }
   for (const name of Object.getOwnPropertyNames(Base.prototype)) {
-    if (name === "constructor") continue;
+    // Only what the runtime calls from outside: RPC methods and alarms (private helpers are prototype methods too).
+    if (!REQUESTS.has(name)) continue;
     const method = Object.getOwnPropertyDescriptor(Base.prototype, name)?.value as unknown;
-    if (typeof method !== "function") continue; // getters are not requests
+    if (typeof method !== "function") continue;
     Object.defineProperty(Counted.prototype, name, {
       value(this: object, ...args: unknown[]) {
         counts.doRequests += 1;

@@ -8,6 +8,34 @@ import type { Interaction, State } from "./machine";
 import { newInteractionId } from "./stubs";
 import { metricSink } from "../observability/metrics";
 
+/**
+ * What every interaction core of an object shares: the configured upstream adapter and settings,
+ * the clock and timers. Never throws: under an invalid configuration the object still starts, with
+ * an adapter that cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels,
+ * expiries and purges go on.
+ */
+export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "gone" | "markGone" | "releaseCustomer"> {
+  const { config, upstream } = objectConfig(env);
+  return {
+    adapter: objectAdapter(config, upstream, env),
+    settings: {
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      createDeadlineMs: config.createDeadlineMs,
+      queueTimeoutMs: config.queueTimeoutSeconds * 1000,
+      retentionMs: config.retentionSeconds * 1000,
+    },
+    now: () => Date.now(),
+    sleep: (ms, cancel) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      }),
+    timeout: (ms) => AbortSignal.timeout(ms),
+    waitUntil: (work) => ctx.waitUntil(work),
+    metric: metricSink(env.METRICS),
+  };
+}
+
 /** Storage key of an interaction's record. */
 const RECORD = "ix:";
 
@@ -25,45 +53,30 @@ export class CustomerInteractions extends DurableObject<Env> {
   private readonly cores = new Map<string, InteractionCore>();
   /** When each loaded core wants its next alarm. */
   private readonly wants = new Map<string, number>();
-  /** The stored alarm, as this instance last read or set it (null: none). */
-  private alarmAt: number | null = null;
+  /** The stored alarm, as this instance last read or set it (null: none; undefined: not read yet). */
+  private alarmAt: number | null | undefined;
   private readonly calls: CustomerCalls;
-  private readonly base: Omit<Host, "load" | "store" | "deleteAll" | "setAlarm">;
+  private readonly base: ReturnType<typeof hostBase>;
 
-  /** Never throws: under an invalid configuration the object still starts (see `objectAdapter`). */
+  /** Never throws (see `hostBase`). */
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const { config, upstream } = objectConfig(env);
-    this.base = {
-      adapter: objectAdapter(config, upstream, env),
-      settings: {
-        upstreamTimeoutMs: config.upstreamTimeoutMs,
-        createDeadlineMs: config.createDeadlineMs,
-        queueTimeoutMs: config.queueTimeoutSeconds * 1000,
-        retentionMs: config.retentionSeconds * 1000,
-      },
-      now: () => Date.now(),
-      sleep: (ms, cancel) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-        }),
-      timeout: (ms) => AbortSignal.timeout(ms),
-      // Nothing outside this object can create one of its interactions: no id is ever "gone".
-      gone: () => false,
-      markGone: () => {},
-      waitUntil: (work) => ctx.waitUntil(work),
-      releaseCustomer: async () => {},
-      metric: metricSink(env.METRICS),
-    };
+    this.base = hostBase(ctx, env);
     this.calls = new CustomerCalls({
       latest: () => this.latestId(),
       create: (input, told) => this.core(input.interactionId).create(input, told),
       newId: () => newInteractionId(ctx.id.toString()),
     });
-    void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAt = await ctx.storage.getAlarm();
-    });
+  }
+
+  /**
+   * Reads the stored alarm once per instance, before anything may move it. An object with no record
+   * has none (the purge of the last record deletes it), so a new customer's create reads nothing.
+   */
+  private async ready(): Promise<void> {
+    if (this.alarmAt !== undefined) return;
+    const stored = this.storedIds().length === 0 ? null : await this.ctx.storage.getAlarm();
+    if (this.alarmAt === undefined) this.alarmAt = stored;
   }
 
   /** The core of one interaction, made on first use. */
@@ -74,6 +87,10 @@ export class CustomerInteractions extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     core = new InteractionCore({
       ...this.base,
+      // Nothing outside this object can create one of its interactions: no id is ever "gone".
+      gone: () => false,
+      markGone: () => {},
+      releaseCustomer: async () => {},
       load: () => kv.get<Interaction>(key),
       store: (ix) => kv.put(key, ix),
       setAlarm: (at) => this.want(interactionId, at),
@@ -106,7 +123,9 @@ export class CustomerInteractions extends DurableObject<Env> {
   private want(interactionId: string, at: number | undefined): void {
     if (at === undefined) this.wants.delete(interactionId);
     else this.wants.set(interactionId, at);
-    if (at !== undefined && (this.alarmAt === null || at < this.alarmAt)) {
+    // (`ready` ran first: every way in awaits it; unknown would count as none, which is still safe
+    // for the wanting core but could move another core's earlier alarm later.)
+    if (at !== undefined && (this.alarmAt == null || at < this.alarmAt)) {
       this.alarmAt = at;
       void this.ctx.storage.setAlarm(at);
     }
@@ -114,6 +133,7 @@ export class CustomerInteractions extends DurableObject<Env> {
 
   /** Creates the customer's call; `log` carries the transitions it caused, for the request's log line. */
   async create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome & { log: Told }> {
+    await this.ready();
     const told: Told = {};
     return { ...(await this.calls.create(input, told)), log: told };
   }
@@ -131,13 +151,15 @@ export class CustomerInteractions extends DurableObject<Env> {
 
   /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
   async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
+    await this.ready();
     const told: Told = {};
     const outcome = await this.held(interactionId)?.cancel(interactionId, requestId, told);
     return outcome ? { ...outcome, log: told } : { kind: "not_found" };
   }
 
   /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
-  claim(interactionId: string, agentId?: string, tell = false): ClaimOutcome & { log?: Told } {
+  async claim(interactionId: string, agentId?: string, tell = false): Promise<ClaimOutcome & { log?: Told }> {
+    await this.ready();
     const core = this.held(interactionId);
     if (!core) return { proceed: false, reason: "not_found" };
     const told: Told | undefined = tell ? {} : undefined;
@@ -145,7 +167,8 @@ export class CustomerInteractions extends DurableObject<Env> {
     return told ? { ...outcome, log: told } : outcome;
   }
 
-  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
+  async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null> {
+    await this.ready();
     return this.held(interactionId)?.upstreamEvent(interactionId, kind, reason) ?? null;
   }
 

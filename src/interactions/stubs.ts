@@ -1,5 +1,5 @@
 /** Durable Object addresses: every one is derived from a name or from the interaction id, so routing needs no lookup. */
-import { customerDigest } from "../security/customer-ref";
+import { base64url, customerDigest } from "../security/customer-ref";
 import type { CancelOutcome, ClaimOutcome, Told } from "./interaction-core";
 import type { Interaction, State } from "./machine";
 
@@ -31,10 +31,7 @@ export function isInteractionId(raw: string): boolean {
 
 /** A fresh interaction id in the customer object `objectId`. */
 export function newInteractionId(objectId: string): string {
-  const random = crypto.getRandomValues(new Uint8Array(16));
-  let binary = "";
-  for (const b of random) binary += String.fromCharCode(b);
-  return objectId + btoa(binary).replaceAll("+", "-").replaceAll("/", "_").slice(0, 22);
+  return objectId + base64url(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 /** What the routes ask of an interaction, wherever it is stored. */

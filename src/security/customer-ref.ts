@@ -23,7 +23,7 @@ async function customerRefKey(raw: string): Promise<CryptoKey> {
 }
 
 /** base64url without padding. */
-function base64url(bytes: ArrayBuffer): string {
+export function base64url(bytes: ArrayBuffer | Uint8Array): string {
   let binary = "";
   for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
