@@ -79,7 +79,10 @@ export class CustomerInteractions extends DurableObject<Env> {
     if (this.alarmAt === undefined) this.alarmAt = stored;
   }
 
-  /** The core of one interaction, made on first use. */
+  /**
+   * The core of one interaction, made on first use (one for an id this object does not hold finds
+   * nothing: every method answers "no such interaction").
+   */
   private core(interactionId: string): InteractionCore {
     let core = this.cores.get(interactionId);
     if (core) return core;
@@ -99,8 +102,9 @@ export class CustomerInteractions extends DurableObject<Env> {
         if (this.storedIds().some((id) => id !== interactionId)) kv.delete(key);
         else {
           // The last one: nothing of the customer stays, the alarm goes too.
-          await this.ctx.storage.deleteAll();
-          this.alarmAt = null;
+          const deleted = this.ctx.storage.deleteAll();
+          this.alarmAt = null; // before anything else may run and set a new one
+          await deleted;
         }
       },
     });
@@ -138,42 +142,28 @@ export class CustomerInteractions extends DurableObject<Env> {
     return { ...(await this.calls.create(input, told)), log: told };
   }
 
-  /** The id of the customer's latest stored interaction (tests find a create's id through it before it answers). */
-  latest(): string | undefined {
-    return this.latestId();
-  }
-
-  /** A well-formed id this object does not hold gets a core that finds nothing (and is not kept). */
-  private held(interactionId: string): InteractionCore | undefined {
-    if (this.cores.has(interactionId) || this.ctx.storage.kv.get(RECORD + interactionId) !== undefined) return this.core(interactionId);
-    return undefined;
-  }
 
   /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
   async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
     await this.ready();
     const told: Told = {};
-    const outcome = await this.held(interactionId)?.cancel(interactionId, requestId, told);
-    return outcome ? { ...outcome, log: told } : { kind: "not_found" };
+    return { ...(await this.core(interactionId).cancel(interactionId, requestId, told)), log: told };
   }
 
   /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
   async claim(interactionId: string, agentId?: string, tell = false): Promise<ClaimOutcome & { log?: Told }> {
     await this.ready();
-    const core = this.held(interactionId);
-    if (!core) return { proceed: false, reason: "not_found" };
     const told: Told | undefined = tell ? {} : undefined;
-    const outcome = core.claim(interactionId, agentId, told);
-    return told ? { ...outcome, log: told } : outcome;
+    return { ...this.core(interactionId).claim(interactionId, agentId, told), log: told };
   }
 
   async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null> {
     await this.ready();
-    return this.held(interactionId)?.upstreamEvent(interactionId, kind, reason) ?? null;
+    return this.core(interactionId).upstreamEvent(interactionId, kind, reason);
   }
 
   get(interactionId: string): Interaction | null {
-    return this.held(interactionId)?.get(interactionId) ?? null;
+    return this.core(interactionId).get(interactionId);
   }
 
   /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */

@@ -5,7 +5,7 @@
  */
 
 /** Used when `CUSTOMER_REF_KEY` is unset: development only (production sets its own key). */
-export const DEVELOPMENT_CUSTOMER_REF_KEY = "diyalog-queue-proxy development customer reference key";
+export const DEVELOPMENT_CUSTOMER_REF_KEY = "diyalog-dev-customer-ref";
 
 const encoder = new TextEncoder();
 

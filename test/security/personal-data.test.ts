@@ -16,7 +16,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { customerStub } from "../../src/interactions/stubs";
-import { objectOf } from "../objects";
+import { latestIn, objectOf } from "../objects";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { signedHeaders, type Faults } from "../fakes/http-upstream";
@@ -109,7 +109,7 @@ function storedIn(stub: DurableObjectStub): Promise<{ keys: string[]; alarm: num
 /** The customer's object holds nothing of them any more (it held only their interactions), and no alarm. */
 async function expectNoIndexEntry(customerId: string): Promise<void> {
   expect(await storedIn(await customerObject(customerId))).toEqual({ keys: [], alarm: null });
-  expect(await (await customerObject(customerId)).latest()).toBeUndefined();
+  expect(await latestIn(await customerObject(customerId))).toBeUndefined();
 }
 
 /** Restarts a Durable Object: the running instance is thrown away; the next call builds a new one from storage. */
@@ -376,7 +376,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
       stored = await storedIn(interactionObject(id));
     }
     expect(stored.alarm).toBeGreaterThanOrEqual(terminalAt + RETENTION_MS - 100);
-    expect(await (await customerObject(p.customerId)).latest()).toBe(id);
+    expect(await latestIn(await customerObject(p.customerId))).toBe(id);
     // The customer's object is named by a keyed digest of the customerId, which its keys never carry.
     expect(stored.keys.join(" ")).not.toContain(p.customerId);
 
@@ -402,6 +402,28 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     expect(again.status).toBe(200);
     expect(again.body.result.interactionId).not.toBe(id);
     await cancel(again.body.result.interactionId as string);
+  });
+
+  it("one customer's two interactions share an object and its alarm: the older is purged, the waiting one kept", async () => {
+    const p = person();
+    const first = (await create(bodyOf(p))).body.result.interactionId as string;
+    expect((await cancel(first)).body.result.state).toBe("cancelled");
+    const second = (await create(bodyOf(p))).body.result.interactionId as string;
+    expect(second).not.toBe(first);
+    expect(second.slice(0, 64)).toBe(first.slice(0, 64)); // the same customer object
+
+    await purged(first);
+    const stored = await storedIn(interactionObject(second));
+    expect(stored.keys).toEqual([`ix:${second}`]);
+    // The waiting call keeps an alarm (its queue timeout, or an earlier one that will set it).
+    expect(stored.alarm).not.toBeNull();
+    expect((await read(second)).body.result.state).toBe("queued");
+    expect(await latestIn(await customerObject(p.customerId))).toBe(second);
+
+    expect((await cancel(second)).body.result.state).toBe("cancelled");
+    await purged(second);
+    expect(await storedIn(interactionObject(second))).toEqual({ keys: [], alarm: null });
+    await expectNoIndexEntry(p.customerId);
   });
 
   it("a restart between the terminal state and the purge: the stored alarm still purges", async () => {
@@ -438,7 +460,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     const still = await read(w);
     expect(still.status).toBe(200);
     expect(still.body.result.state).toBe("queued");
-    expect(await (await customerObject(waiting.customerId)).latest()).toBe(w);
+    expect(await latestIn(await customerObject(waiting.customerId))).toBe(w);
     await cancel(w);
   });
 });
