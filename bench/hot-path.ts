@@ -2,9 +2,9 @@
  * CPU per request of the worker's own code on the hot path, measured in Node (the same V8 as
  * workerd): the real Hono app (request id, config, auth, per-key limit, body reading, validation
  * and normalisation, envelope, security headers, log lines) calling the real `InteractionCore`
- * (state machine, record serialisation, timeline) with the real `http` adapter (Standard Webhooks
+ * (state machine, record serialisation, timeline) behind the real `CustomerCalls` routing, with the real `http` adapter (Standard Webhooks
  * signature, JSON), all in one process. Left out, because the runtime does them and they are not
- * this code's: HTTP parsing, the two Durable Object RPC hops (structured clone), SQLite, sockets.
+ * this code's: HTTP parsing, the Durable Object RPC hop (its structured clone is made here), SQLite, sockets.
  * The upstream answers synchronously; log lines are built (JSON.stringify) but not printed.
  *
  * Workers bill and limit CPU per request, so this is the figure to keep well under 5 ms.
@@ -19,6 +19,8 @@ import { getConfig, type Config } from "../src/config.ts";
 import { normaliseCreate } from "../src/diyalog/create-request.ts";
 import { parseJson } from "../src/http/body.ts";
 import { InteractionCore, type Host } from "../src/interactions/interaction-core.ts";
+import { CustomerCalls } from "../src/interactions/customer-calls.ts";
+import { newInteractionId } from "../src/interactions/stubs.ts";
 import type { Interaction } from "../src/interactions/machine.ts";
 import { signWebhook } from "../src/security/webhook-signature.ts";
 import { httpAdapter } from "../src/upstreams/http.ts";
@@ -58,6 +60,8 @@ function interactionNamespace(config: Config) {
         sleep: (ms) => new Promise((r) => void setTimeout(r, ms).unref()),
         timeout: () => NEVER,
         load: () => undefined,
+        gone: () => false,
+        markGone: () => {},
         store: (ix: Interaction) => void (stored = serialize(ix)),
         deleteAll: async () => void (stored = undefined),
         setAlarm: () => {},
@@ -84,22 +88,23 @@ function fakeEnv() {
   const result = getConfig(env);
   if (!result.ok) throw new Error(result.problems.join("; "));
   const interactions = interactionNamespace(result.config);
-  env.INTERACTIONS = {
-    idFromName: (name: string) => name,
-    get: (id: string) => ({
-      create: (input: Parameters<InteractionCore["create"]>[0]) => interactions.get(id).create(structuredClone(input)),
-      cancel: (interactionId: string, requestId?: string) => interactions.get(id).cancel(interactionId, requestId),
-    }),
+  // The customer's object: a fresh customer each time, so every create makes a new interaction
+  // (the real CustomerCalls routing, over in-memory cores; RPC arguments are structured-cloned).
+  const customerObject = (objectId: string) => {
+    const calls = new CustomerCalls({
+      latest: () => undefined,
+      create: (input) => interactions.get(input.interactionId).create(input),
+      newId: () => newInteractionId(objectId),
+    });
+    return {
+      create: (input: Parameters<CustomerCalls["create"]>[0]) => calls.create(structuredClone(input)),
+      cancel: (interactionId: string, requestId?: string) => interactions.get(interactionId).cancel(interactionId, requestId),
+    };
   };
-  // The customer index: a fresh customer each time, so every create makes a new interaction.
-  env.CUSTOMERS = {
-    idFromName: (name: string) => name,
-    get: () => ({
-      create: (input: object) => {
-        const interactionId = crypto.randomUUID();
-        return interactions.get(interactionId).create(structuredClone({ ...input, interactionId, existing: false }) as never);
-      },
-    }),
+  env.CUSTOMER_INTERACTIONS = {
+    idFromName: (name: string) => ({ toString: () => Array.from(name.slice(0, 32), (c) => c.charCodeAt(0).toString(16).padStart(2, "0").slice(-2)).join("").padEnd(64, "0") }),
+    idFromString: (hex: string) => ({ toString: () => hex }),
+    get: (id: { toString(): string }) => customerObject(id.toString()),
   };
   return env;
 }

@@ -1,28 +1,33 @@
 /**
- * `npm run bench`: the proxy against the passthrough a user might write instead (bench/baseline.ts),
- * both under `wrangler dev` on loopback, both in front of the same local fake upstream that answers
- * at once, driven by autocannon with 20 connections and a unique customerId per create.
+ * `npm run bench`: the proxy against the least a stateful worker can do (bench/floor.ts: one Durable
+ * Object per customer, the intent stored before the signed upstream call, the acceptance before
+ * answering) and against a stateless passthrough (bench/baseline.ts). All three run under wrangler's
+ * dev server, started through its API with the devtools inspector off (it relays every console line
+ * to Node, a cost production does not have), in front of the same local fake upstream, which checks
+ * every request's Standard Webhooks signature and answers at once. autocannon drives them with 20
+ * connections and a unique customerId per create. The proxy runs at its defaults (`LOG_LEVEL=info`).
  *
  * Workloads: creates alone, and create+cancel pairs (each connection cancels the interaction it has
- * just created). The proxy runs twice: with `LOG_LEVEL=warn` (budgeted: the passthrough writes no
- * log lines either) and with the default `LOG_LEVEL=info`, a line per request and per transition,
- * which `wrangler dev` relays through its devtools inspector to its Node process at a cost of its
- * own (shown, not budgeted; `--devtools off` starts the same dev server without the inspector).
+ * just created). Each runs in bounded rounds with pauses between them: local workerd caps SQLite
+ * memory per process, and every create starts a Durable Object that stays in memory until ~10 s
+ * idle (a local-only limit). The order of the workers rotates each round, so a noisy neighbour on
+ * the machine hits all alike.
  *
- * Each workload runs in bounded rounds with pauses between them: local workerd caps SQLite memory
- * per process, and every create makes a new Durable Object (the interaction) that stays in memory
- * until ~10 s idle (a local-only limit). The order of the workers
- * rotates each round, so a noisy neighbour on the machine hits all alike.
+ * Then a short, untimed pass counts what one call costs (bench/counted.ts, the proxy with counters):
+ * an assigned call (create, then the upstream's claim) and a cancelled one (create, then cancel), each
+ * followed until its record is purged (RETENTION_SECONDS=1): Worker requests, Durable Object
+ * requests, storage writes (alarm changes included) and log lines, priced per million calls.
  *
- * Prints the machine, the hot path's CPU per request (bench/hot-path.ts), and a table of req/s,
- * p50, p99 and errors with the ratios proxy ÷ baseline; exits non-zero when a budget is missed:
- * throughput ≥ 0.5 × baseline, p99 ≤ 3 × baseline p99, zero errors.
+ * Prints the machine, the hot path's CPU per request (bench/hot-path.ts), a table of throughput,
+ * p50, p99, errors and CPU per request, the ratios proxy ÷ floor and floor ÷ passthrough, the counts
+ * and their cost; exits non-zero when a budget is missed: proxy throughput ≥ 0.8 × floor, proxy p99
+ * ≤ 2 × floor p99, zero errors, writes ≤ 6 per assigned and ≤ 7 per cancelled call, ≤ 3 log lines per call.
  *
- * Usage: npm run bench [-- --rounds 3 --round 600 --pause 12 --connections 20 --devtools on|off]
+ * Usage: npm run bench [-- --rounds 3 --round 600 --pause 12 --connections 20 --calls 20 --devtools off|on]
  */
 import autocannon, { type Request as LoadRequest } from "autocannon";
-import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { serve, startWorker, type DevWorker } from "../scripts/lib/processes.ts";
@@ -34,7 +39,8 @@ const { values } = parseArgs({
     round: { type: "string", default: "600" },
     pause: { type: "string", default: "12" },
     connections: { type: "string", default: "20" },
-    devtools: { type: "string", default: "on" },
+    calls: { type: "string", default: "20" },
+    devtools: { type: "string", default: "off" },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -42,24 +48,34 @@ const ROUNDS = Number(values.rounds);
 const ROUND = Number(values.round);
 const PAUSE_MS = Number(values.pause) * 1000;
 const CONNECTIONS = Number(values.connections);
-/** `off`: start the dev servers through wrangler's API with the devtools inspector off. */
-const DEVTOOLS = values.devtools !== "off";
+/** Calls of each kind followed one by one in the counting pass. */
+const CALLS = Number(values.calls);
+/** `on`: `wrangler dev` with its devtools inspector, as a developer runs it (not what is budgeted). */
+const DEVTOOLS = values.devtools === "on";
 /** Creates sent one at a time to measure latency without load. */
 const UNLOADED = 200;
 const HARD_LIMIT_MS = 10 * 60_000;
 
-const BUDGET = { throughput: 0.5, p99: 3 } as const;
+const BUDGET = { throughput: 0.8, p99: 2, writesAssigned: 6, writesCancelled: 7, logLines: 3 } as const;
+
+/**
+ * Workers Paid list prices, USD per million (README "Performance" cites the pages): Worker requests,
+ * Durable Object requests (RPC calls and alarms), SQLite-backed storage rows written, Workers Logs
+ * events. CPU and Durable Object duration are left out: they depend on the deployment, not on counts.
+ */
+const PRICE = { workerRequests: 0.3, doRequests: 0.15, storageWrites: 1.0, logLines: 0.6 } as const;
 
 /** Each key has its own 600/60 s bucket (wrangler.toml): spread over enough keys to stay far below it. */
 const KEYS = Array.from({ length: 20 }, (_, i) => `bench-key-${i}-${randomBytes(16).toString("hex")}`);
-const SECRET = `whsec_${randomBytes(32).toString("base64")}`;
+const SECRET_BYTES = randomBytes(32);
+const SECRET = `whsec_${SECRET_BYTES.toString("base64")}`;
 const RUN = randomBytes(4).toString("hex");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Workload = "create" | "pair";
-type Target = "proxy" | "proxyInfo" | "baseline";
-const TARGETS: readonly Target[] = ["proxy", "proxyInfo", "baseline"];
-const LABEL: Record<Target, string> = { proxy: "proxy", proxyInfo: "proxy, info logs", baseline: "baseline" };
+type Target = "proxy" | "floor" | "passthrough";
+const TARGETS: readonly Target[] = ["proxy", "floor", "passthrough"];
+const LABEL: Record<Target, string> = { proxy: "proxy", floor: "floor", passthrough: "passthrough" };
 
 interface Tally {
   /** Latencies in ms: every create, every cancel, and each pair's create + cancel. */
@@ -74,6 +90,24 @@ interface Tally {
 }
 
 const emptyTally = (): Tally => ({ create: [], cancel: [], pair: [], requests: 0, errors: 0, statuses: new Map(), seconds: 0, cpuTicks: { runtime: 0, tooling: 0 } });
+
+/** Standard Webhooks headers for `body`, signed with the bench's secret (as the upstream signs its callbacks). */
+function signHeaders(body: string): Record<string, string> {
+  const id = `msg_${randomBytes(8).toString("hex")}`;
+  const ts = String(Math.floor(Date.now() / 1000));
+  const mac = createHmac("sha256", SECRET_BYTES).update(`${id}.${ts}.${body}`).digest("base64");
+  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${mac}`, "content-type": "application/json" };
+}
+
+/** Whether a request carries a valid signature of its body (every worker's upstream calls must). */
+function signatureHolds(headers: Headers, body: string): boolean {
+  const id = headers.get("webhook-id");
+  const ts = headers.get("webhook-timestamp");
+  const presented = headers.get("webhook-signature");
+  if (!id || !ts || !presented) return false;
+  const expected = Buffer.from(`v1,${createHmac("sha256", SECRET_BYTES).update(`${id}.${ts}.${body}`).digest("base64")}`);
+  return presented.split(" ").some((s) => s.length === expected.length && timingSafeEqual(Buffer.from(s), expected));
+}
 
 // ---- the machine and its processes -------------------------------------------------------------
 
@@ -256,7 +290,7 @@ const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) :
 type Ratio = { label: string; ratio: { rate: number; p50: number; p99: number; cpu: number } };
 
 function printTable(rows: Array<Row | Ratio>): void {
-  const header = ["", "throughput", "p50", "p99", "errors", "CPU/request: workerd", "+ wrangler dev"];
+  const header = ["", "throughput", "p50", "p99", "errors", "CPU/request: workerd", "+ dev server"];
   const lines = rows.map((r) =>
     "ratio" in r
       ? [r.label, `${fmt(r.ratio.rate, 2)} ×`, `${fmt(r.ratio.p50, 2)} ×`, `${fmt(r.ratio.p99, 2)} ×`, "", `${fmt(r.ratio.cpu, 1)} ×`, ""]
@@ -266,6 +300,80 @@ function printTable(rows: Array<Row | Ratio>): void {
   const print = (cells: string[]) => console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
   print(header);
   for (const l of lines) print(l);
+}
+
+// ---- cost per call -----------------------------------------------------------------------------
+
+type Counts = { workerRequests: number; doRequests: number; storageWrites: number; logLines: number };
+const COUNTERS = ["workerRequests", "doRequests", "storageWrites", "logLines"] as const;
+
+/** Counts of the counted proxy since the last reset; `reset` zeroes them after reading. */
+async function readCounts(worker: DevWorker, reset = false): Promise<Counts> {
+  const res = await fetch(`${worker.url}/__bench/counts`, { method: reset ? "DELETE" : "GET" });
+  return (await res.json()) as Counts;
+}
+
+/** Waits until nothing more happens (every record purged, no alarm left to fire), at most `ms`. */
+async function quiesce(worker: DevWorker, ms: number): Promise<Counts> {
+  let last = await readCounts(worker);
+  let still = 0;
+  const since = Date.now();
+  while (Date.now() - since < ms) {
+    await sleep(1000);
+    const now = await readCounts(worker);
+    still = COUNTERS.every((k) => now[k] === last[k]) ? still + 1 : 0;
+    last = now;
+    if (still >= 6) break; // 6 s without a change: past the dispatch fallback alarm and the purge
+  }
+  return last;
+}
+
+/**
+ * Follows `CALLS` calls of one kind one after the other through the counted proxy, then waits until
+ * they are purged: "assigned" (create, then the upstream's signed claim) or "cancelled" (create, then
+ * Diyalog's cancel). Returns the counts per call and the number of failed requests.
+ */
+async function countCalls(worker: DevWorker, kind: "assigned" | "cancelled"): Promise<{ perCall: Counts; failures: number }> {
+  await quiesce(worker, 20_000);
+  await readCounts(worker, true);
+  let failures = 0;
+  for (let i = 0; i < CALLS; i++) {
+    const key = KEYS[i % KEYS.length]!;
+    const created = await fetch(`${worker.url}/CreateInteraction`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ customerId: `count-${RUN}-${kind}-${i}`, attachedData: [{ TRX: "Diyalog" }] }),
+    });
+    const body = (await created.json()) as { success: boolean; result?: { interactionId: string } };
+    const id = body.result?.interactionId;
+    if (!created.ok || id === undefined) {
+      failures += 1;
+      continue;
+    }
+    let res: Response;
+    if (kind === "assigned") {
+      const claim = JSON.stringify({ type: "claim", interactionId: id, agentId: "agent-1" });
+      res = await fetch(`${worker.url}/v1/upstream/interactions/${id}/claim`, { method: "POST", headers: signHeaders(claim), body: claim });
+    } else {
+      res = await fetch(`${worker.url}/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    }
+    await res.arrayBuffer();
+    if (!res.ok) failures += 1;
+  }
+  const total = await quiesce(worker, 60_000);
+  const perCall = Object.fromEntries(COUNTERS.map((k) => [k, total[k] / CALLS])) as Counts;
+  return { perCall, failures };
+}
+
+/** USD per million calls at `PRICE`. */
+const costPerMillion = (c: Counts) => COUNTERS.reduce((sum, k) => sum + c[k] * PRICE[k], 0);
+
+/** The project's wrangler.toml pointed at bench/counted.ts (written next to it, so relative paths hold). */
+function countedConfig(): string {
+  const source = readFileSync("wrangler.toml", "utf8");
+  const path = "bench/.counted.wrangler.toml";
+  writeFileSync(path, source.replace(/^main = .*$/m, 'main = "counted.ts"').replace(/^directory = "\.\/public"$/m, 'directory = "../public"'));
+  return path;
 }
 
 // ---- main --------------------------------------------------------------------------------------
@@ -282,11 +390,16 @@ async function main(): Promise<number> {
   const hot = await measureHotPath();
   for (const line of hot.lines) console.log(`  ${line}`);
 
-  // The fake upstream: accepts every create and cancel at once (it does not verify signatures;
-  // the proxy still computes them, as in production).
-  const seen = { creates: 0, cancels: 0 };
+  // The fake upstream: checks every request's signature (401 otherwise), accepts every create and
+  // cancel at once.
+  const seen = { creates: 0, cancels: 0, unsigned: 0 };
   const fake = await serve(async (request) => {
     const path = new URL(request.url).pathname;
+    const body = await request.text();
+    if (!signatureHolds(request.headers, body)) {
+      seen.unsigned += 1;
+      return new Response(null, { status: 401 });
+    }
     if (request.method === "POST" && path === "/interactions") {
       seen.creates += 1;
       return Response.json({ id: `up-${seen.creates}` }, { status: 201 });
@@ -298,7 +411,7 @@ async function main(): Promise<number> {
     return new Response(null, { status: 404 });
   });
 
-  const workers: Partial<Record<Target, DevWorker>> = {};
+  const workers: Partial<Record<Target | "counted", DevWorker>> = {};
   const stopAll = async () => {
     await Promise.all(Object.values(workers).map((w) => w?.stop()));
     fake.server.closeAllConnections();
@@ -311,18 +424,20 @@ async function main(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 
   try {
-    const proxyVars = { UPSTREAM: "http", UPSTREAM_URL: fake.url, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_API_KEYS: KEYS.join(",") };
+    const upstream = { UPSTREAM_URL: fake.url, UPSTREAM_SIGNING_SECRET: SECRET };
+    const proxyVars = { ...upstream, UPSTREAM: "http", DIYALOG_API_KEYS: KEYS.join(",") };
     const options = { devtools: DEVTOOLS };
     // All settle before going on, so a failure to start one still stops the others.
     const started = await Promise.allSettled([
-      startWorker({ ...proxyVars, LOG_LEVEL: "warn" }, options).then((w) => (workers.proxy = w)),
-      startWorker(proxyVars, options).then((w) => (workers.proxyInfo = w)),
-      startWorker({ UPSTREAM_URL: fake.url }, { ...options, config: "bench/wrangler.toml" }).then((w) => (workers.baseline = w)),
+      startWorker(proxyVars, options).then((w) => (workers.proxy = w)),
+      startWorker(upstream, { ...options, config: "bench/floor.toml" }).then((w) => (workers.floor = w)),
+      startWorker(upstream, { ...options, config: "bench/wrangler.toml" }).then((w) => (workers.passthrough = w)),
     ]);
     for (const result of started) if (result.status === "rejected") throw result.reason;
     console.log(
-      `\nproxy ${workers.proxy!.url} (UPSTREAM=http, LOG_LEVEL=warn), proxy ${workers.proxyInfo!.url} (the same, LOG_LEVEL=info), ` +
-        `baseline ${workers.baseline!.url}, fake upstream ${fake.url}; all: wrangler dev ${DEVTOOLS ? "" : "without devtools "}--log-level error, state on /dev/shm`,
+      `\nproxy ${workers.proxy!.url} (UPSTREAM=http, defaults: LOG_LEVEL=info), floor ${workers.floor!.url}, ` +
+        `passthrough ${workers.passthrough!.url}, fake upstream ${fake.url}; all: ${DEVTOOLS ? "wrangler dev with its devtools inspector" : "wrangler's dev server without the devtools inspector"}, ` +
+        "--log-level error, state on /dev/shm",
     );
     console.log(`${CONNECTIONS} connections; ${ROUNDS} rounds of ${ROUND} requests per workload and worker, ${PAUSE_MS / 1000} s pauses`);
 
@@ -341,7 +456,7 @@ async function main(): Promise<number> {
         const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!);
         for (const target of order) await drive(workers[target]!, workload, ROUND, tallies[workload][target]);
         process.stdout.write(`round ${round + 1}/${ROUNDS} ${workload} done\n`);
-        // Lets the proxy's Durable Objects from this round go idle and be evicted (local SQLite memory cap).
+        // Lets the Durable Objects from this round go idle and be evicted (local SQLite memory cap).
         if (round < ROUNDS - 1 || workload === "create") await sleep(PAUSE_MS);
       }
     }
@@ -351,46 +466,63 @@ async function main(): Promise<number> {
     const unloaded = tallyPerTarget();
     for (const target of TARGETS) await drive(workers[target]!, "create", UNLOADED, unloaded[target], 1);
 
+    // Cost per call: the timed workers stop first, so the counting pass has the machine to itself.
+    await Promise.all(TARGETS.map((t) => workers[t]!.stop()));
+    for (const t of TARGETS) delete workers[t];
+    workers.counted = await startWorker({ ...proxyVars, RETENTION_SECONDS: "1" }, { ...options, config: countedConfig() });
+    const assigned = await countCalls(workers.counted, "assigned");
+    const cancelled = await countCalls(workers.counted, "cancelled");
+
     const rows: Array<Row | Ratio> = [];
     let failed = false;
     const verdicts: string[] = [];
+    const check = (text: string, ok: boolean) => {
+      verdicts.push(`${ok ? "ok  " : "MISS"} ${text}`);
+      if (!ok) failed = true;
+    };
     for (const workload of ["create", "pair"] as const) {
       const name = workload === "create" ? "create" : "create+cancel";
-      const [proxy, proxyInfo, baseline] = TARGETS.map((t) => row(`${name}, ${LABEL[t]}`, tallies[workload][t], workload)) as [Row, Row, Row];
-      const ratioOf = (r: Row) => ({ rate: r.rate / baseline.rate, p50: r.p50 / baseline.p50, p99: r.p99 / baseline.p99, cpu: r.runtimeCpuMs / baseline.runtimeCpuMs });
-      const ratio = ratioOf(proxy);
-      const infoRatio = ratioOf(proxyInfo);
-      rows.push(proxy, proxyInfo, baseline, { label: `${name}, proxy ÷ baseline`, ratio }, { label: `${name}, proxy with info logs ÷ baseline`, ratio: infoRatio });
-      const checks = [
-        [`${name} throughput ${fmt(ratio.rate, 2)} × baseline (≥ ${BUDGET.throughput})`, ratio.rate >= BUDGET.throughput],
-        [`${name} p99 ${fmt(ratio.p99, 2)} × baseline (≤ ${BUDGET.p99})`, ratio.p99 <= BUDGET.p99],
-        [`${name} errors ${proxy.errors} proxy, ${baseline.errors} baseline (0)`, proxy.errors === 0 && baseline.errors === 0],
-      ] as const;
-      for (const [text, ok] of checks) {
-        verdicts.push(`${ok ? "ok  " : "MISS"} ${text}`);
-        if (!ok) failed = true;
-      }
-      verdicts.push(
-        `     (not budgeted) ${name} with LOG_LEVEL=info: throughput ${fmt(infoRatio.rate, 2)} ×, p99 ${fmt(infoRatio.p99, 2)} ×, errors ${proxyInfo.errors}`,
-      );
+      const [proxy, floor, passthrough] = TARGETS.map((t) => row(`${name}, ${LABEL[t]}`, tallies[workload][t], workload)) as [Row, Row, Row];
+      const ratio = (a: Row, b: Row) => ({ rate: a.rate / b.rate, p50: a.p50 / b.p50, p99: a.p99 / b.p99, cpu: a.runtimeCpuMs / b.runtimeCpuMs });
+      const proxyToFloor = ratio(proxy, floor);
+      rows.push(proxy, floor, passthrough, { label: `${name}, proxy ÷ floor`, ratio: proxyToFloor }, { label: `${name}, floor ÷ passthrough`, ratio: ratio(floor, passthrough) });
+      check(`${name} throughput ${fmt(proxyToFloor.rate, 2)} × floor (≥ ${BUDGET.throughput})`, proxyToFloor.rate >= BUDGET.throughput);
+      check(`${name} p99 ${fmt(proxyToFloor.p99, 2)} × floor p99 (≤ ${BUDGET.p99})`, proxyToFloor.p99 <= BUDGET.p99);
+      check(`${name} errors: proxy ${proxy.errors}, floor ${floor.errors}, passthrough ${passthrough.errors} (0)`, proxy.errors + floor.errors + passthrough.errors === 0);
       for (const [target, tally] of Object.entries(tallies[workload])) {
         if (tally.statuses.size > 0) verdicts.push(`     ${name} ${target} failures: ${[...tally.statuses].map(([k, v]) => `${k} ×${v}`).join(", ")}`);
       }
     }
     const unloadedErrors = TARGETS.reduce((sum, t) => sum + unloaded[t].errors, 0);
-    verdicts.push(`${unloadedErrors === 0 ? "ok  " : "MISS"} unloaded creates errors ${unloadedErrors} (0)`);
-    if (unloadedErrors > 0) failed = true;
+    check(`unloaded creates errors ${unloadedErrors} (0)`, unloadedErrors === 0);
+    check(`counting pass failures ${assigned.failures + cancelled.failures} (0); upstream saw ${seen.unsigned} unsigned requests (0)`, assigned.failures + cancelled.failures + seen.unsigned === 0);
+    check(`storage writes per assigned call ${fmt(assigned.perCall.storageWrites, 1)} (≤ ${BUDGET.writesAssigned})`, assigned.perCall.storageWrites <= BUDGET.writesAssigned);
+    check(`storage writes per cancelled call ${fmt(cancelled.perCall.storageWrites, 1)} (≤ ${BUDGET.writesCancelled})`, cancelled.perCall.storageWrites <= BUDGET.writesCancelled);
+    for (const [kind, c] of [["assigned", assigned], ["cancelled", cancelled]] as const) {
+      check(`log lines per ${kind} call ${fmt(c.perCall.logLines, 1)} (≤ ${BUDGET.logLines})`, c.perCall.logLines <= BUDGET.logLines);
+    }
+
     const cancels = (t: Target) => tallies.pair[t].cancel;
     const quiet = (t: Tally) => `p50 ${fmt(percentile(t.create, 50), 1)} ms, p99 ${fmt(percentile(t.create, 99), 1)} ms`;
     console.log("\nthroughput: creates per second, or create+cancel pairs per second; latency of a create, or of a pair (create + cancel)");
     printTable(rows);
     console.log(
       "CPU/request: \"workerd\" is the process that runs the worker (its code, Durable Objects, SQLite, sockets); " +
-        "\"+ wrangler dev\" is wrangler's Node process and dev proxy (not there in production), from /proc, 10 ms ticks over all rounds",
+        "\"+ dev server\" is wrangler's Node process and dev proxy (not there in production), from /proc, 10 ms ticks over all rounds",
     );
     console.log(`cancel alone within the pairs: ${TARGETS.map((t) => `${LABEL[t]} p50 ${fmt(percentile(cancels(t), 50))} ms, p99 ${fmt(percentile(cancels(t), 99))} ms`).join("; ")}`);
     console.log(`create without load (1 connection, ${UNLOADED} in a row): ${TARGETS.map((t) => `${LABEL[t]} ${quiet(unloaded[t])}`).join("; ")}; errors ${unloadedErrors}`);
-    console.log(`fake upstream received ${seen.creates} creates and ${seen.cancels} cancels (warm-up included)`);
+    console.log(`fake upstream received ${seen.creates} creates and ${seen.cancels} cancels (warm-up and counting included)`);
+
+    console.log(`\ncost per call (proxy with counters, ${CALLS} calls of each kind followed until purged; USD per million: ` +
+      `Worker request ${PRICE.workerRequests}, Durable Object request ${PRICE.doRequests}, row written ${PRICE.storageWrites}, log event ${PRICE.logLines}):`);
+    const header = ["", "Worker requests", "DO requests", "storage writes", "log lines", "USD per million calls"];
+    const lines = [["assigned call", assigned.perCall], ["cancelled call", cancelled.perCall]].map(([label, c]) => {
+      const counts = c as Counts;
+      return [label as string, ...COUNTERS.map((k) => fmt(counts[k], 1)), fmt(costPerMillion(counts), 2)];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    for (const cells of [header, ...lines]) console.log(cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
     console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     console.log("\nbudgets:");
     for (const v of verdicts) console.log(v);

@@ -95,6 +95,7 @@ export function createApp(basePath = ""): Hono<AppEnv> {
       status: c.res.status,
       durationMs: Date.now() - started,
       interactionId: c.get("interactionId"),
+      ...c.get("told"),
     });
   });
 

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import type { Interaction } from "../src/interactions/machine";
 import { expect, vi } from "vitest";
-import { customerStub, interactionStub } from "../src/interactions/stubs";
+import { customerStub } from "../src/interactions/stubs";
 
 /** Waiting on Durable Objects in the workerd test projects (http, twilio, connect). */
 
@@ -10,20 +11,38 @@ export interface Wait {
   interval: number;
 }
 
-/** The id of the customer's latest interaction, read from its index object (known before the create answers). */
+/**
+ * The Durable Object that holds an interaction: the customer's `CustomerInteractions` (named in the
+ * id's first 64 characters), or, for an id of the earlier layout (a UUID), its own `InteractionObject`.
+ */
+export function objectOf(interactionId: string): DurableObjectStub {
+  if (interactionId.includes("-") && interactionId.length === 36) return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(interactionId));
+  return env.CUSTOMER_INTERACTIONS.get(env.CUSTOMER_INTERACTIONS.idFromString(interactionId.slice(0, 64)));
+}
+
+/** The id of the latest interaction a customer's object stores (its record's `createdAt`), if any. */
+export function latestIn(stub: DurableObjectStub): Promise<string | undefined> {
+  return runInDurableObject(stub, (_instance, state) => {
+    let latest: Interaction | undefined;
+    for (const [, ix] of state.storage.kv.list<Interaction>({ prefix: "ix:" })) if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
+    return latest?.interactionId;
+  });
+}
+
+/** The id of the customer's latest interaction, read from the customer's object (known before the create answers). */
 export async function latestInteractionOf(customerId: string, wait: Wait): Promise<string> {
-  const stub = customerStub(env, customerId);
+  const stub = await customerStub(env, customerId);
   let id: string | undefined;
   await vi.waitFor(async () => {
-    id = await stub.latest(customerId);
+    id = await latestIn(stub);
     expect(id).toBeDefined();
   }, wait);
   return id!;
 }
 
-/** Waits until `check` passes, running the interaction's alarm between tries (retries and polls ride on alarms). */
+/** Waits until `check` passes, running the interaction's object's alarm between tries (retries and polls ride on alarms). */
 export async function settle(id: string, check: () => Promise<void>, wait: Wait): Promise<void> {
-  const stub = interactionStub(env, id);
+  const stub = objectOf(id);
   await vi.waitFor(async () => {
     await runDurableObjectAlarm(stub);
     await check();

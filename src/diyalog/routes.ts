@@ -3,7 +3,7 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env";
 import { readJson, requireJson } from "../http/body";
 import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
-import { customerStub, interactionStub, simulatorStub } from "../interactions/stubs";
+import { customerStub, interactionStub, isInteractionId, simulatorStub } from "../interactions/stubs";
 import { interactionView } from "../interactions/view";
 import { authenticate, presentedKey, type Caller } from "../security/auth";
 import { addressBucket, clientIp, countFailedAuthentication, enforce } from "../security/rate-limit";
@@ -15,16 +15,11 @@ import { metricSink } from "../observability/metrics";
  * limited per address) → per-key limit → 415 → 413 → JSON → validation.
  */
 
-/** Interaction ids are v4 UUIDs (122 random bits); anything else is unknown without a lookup. */
-const INTERACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
 function notFound(): ApiError {
   return new ApiError(404, "not_found", "no such interaction");
 }
 
-export function isInteractionId(raw: string): boolean {
-  return INTERACTION_ID.test(raw);
-}
+export { isInteractionId };
 
 function interactionId(c: Context<AppEnv>): string {
   const raw = c.req.param("id");
@@ -64,8 +59,9 @@ const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
 async function createHandler(c: Context<AppEnv>) {
   requireJson(c.req.raw);
   const input = normaliseCreate(await readJson(c.req.raw));
-  const outcome = await customerStub(c.env, input.customerId).create({ ...input, requestId: c.get("requestId") });
+  const outcome = await (await customerStub(c.env, input.customerId)).create({ ...input, requestId: c.get("requestId") });
   if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
+  c.set("told", outcome.log);
   metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream });
   switch (outcome.kind) {
     case "created":
@@ -85,6 +81,7 @@ async function createHandler(c: Context<AppEnv>) {
 async function cancelHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
   const outcome = await interactionStub(c.env, id).cancel(id, c.get("requestId"));
+  c.set("told", outcome.log);
   const metricOutcome = { not_found: "not_found", done: "ok", cancelling: "cancelling", unconfirmed: "unconfirmed", already_assigned: "too_late" }[outcome.kind];
   metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream });
   switch (outcome.kind) {

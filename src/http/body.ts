@@ -84,7 +84,8 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
     oversized.add(request);
     throw tooLarge(limit);
   }
-  const bytes = new Uint8Array(limit);
+  // The chunks as they come (usually one): no buffer of the limit's size for every body.
+  const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body) {
     const reader = request.body.getReader();
@@ -104,12 +105,18 @@ export async function readText(request: Request, limit = MAX_BODY_BYTES): Promis
         oversized.add(request);
         throw tooLarge(limit);
       }
-      bytes.set(value, size);
+      chunks.push(value);
       size += value.byteLength;
     }
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, size));
+    let bytes = chunks[0] ?? new Uint8Array(0);
+    if (chunks.length > 1) {
+      bytes = new Uint8Array(size);
+      let at = 0;
+      for (const chunk of chunks) bytes.set(chunk, (at += chunk.byteLength) - chunk.byteLength);
+    }
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ApiError(400, "invalid_json", "request body is not valid UTF-8");
   }

@@ -54,6 +54,13 @@ export type CancelOutcome =
 
 export type ClaimOutcome = { proceed: true } | { proceed: false; reason: State | "not_found" };
 
+/**
+ * What a request caused, for its own log line: the states it moved through (`queued>cancelling>cancelled`)
+ * and the upstream call behind the last move. Handed to `create`, `cancel` or `claim` by a caller that
+ * logs the request, the transitions go there instead of on lines of their own (a log line has a cost).
+ */
+export type Told = LogFields & { transitions?: string };
+
 export interface CoreSettings {
   upstreamTimeoutMs: number;
   createDeadlineMs: number;
@@ -133,6 +140,19 @@ export class InteractionCore {
    * instead of a line of their own (each log line has a cost; a create logs three, not four).
    */
   private upstreamCall: LogFields | undefined;
+  /** Requests that log their own line and take the transitions they cause (the latest takes them). */
+  private tellers: Told[] = [];
+
+  /** Runs `work` with `told` (if any) taking the transitions it causes. */
+  private async telling<T>(told: Told | undefined, work: () => Promise<T>): Promise<T> {
+    if (!told) return work();
+    this.tellers.push(told);
+    try {
+      return await work();
+    } finally {
+      this.tellers = this.tellers.filter((t) => t !== told);
+    }
+  }
 
   /** Logs a successful upstream call on the transition it causes, or on its own line when none follows. */
   private stepAfterCall(event: Event, kind: "upstream dispatch" | "upstream cancel", fields: LogFields): void {
@@ -196,7 +216,12 @@ export class InteractionCore {
     const before = this.record;
     // The latest create's or cancel's request id rides on a write made anyway (never one of its own).
     if (this.requestId !== undefined && ix.requestId !== this.requestId) ix = { ...ix, requestId: this.requestId };
-    if (before?.state !== ix.state) {
+    const told = this.tellers[this.tellers.length - 1];
+    if (before?.state !== ix.state && told) {
+      told.transitions = `${told.transitions ?? before?.state ?? "new"}>${ix.state}`;
+      Object.assign(told, { upstreamStatus: ix.upstream.status, cause: this.cause ?? "create" }, this.upstreamCall);
+      this.upstreamCall = undefined;
+    } else if (before?.state !== ix.state) {
       log("info", "transition", {
         interactionId: ix.interactionId,
         from: before?.state ?? null,
@@ -360,7 +385,11 @@ export class InteractionCore {
   }
 
   /** Create (or, with `existing`, look up) the interaction and wait until the upstream accepted it. */
-  async create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
+  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }, told?: Told): Promise<CreateOutcome> {
+    return this.telling(told, () => this.createNow(input));
+  }
+
+  private async createNow(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
     let ix = this.load();
     if (!ix) {
       // Once the index was told this id holds nothing, a create for it that was still on its way
@@ -411,7 +440,11 @@ export class InteractionCore {
   }
 
   /** Diyalog's DELETE: record the cancel first (so the veto holds), then try the upstream once. */
-  async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {
+  cancel(interactionId: string, requestId?: string, told?: Told): Promise<CancelOutcome> {
+    return this.telling(told, () => this.cancelNow(interactionId, requestId));
+  }
+
+  private async cancelNow(interactionId: string, requestId?: string): Promise<CancelOutcome> {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
     if (requestId !== undefined) this.requestId = requestId;
@@ -445,11 +478,16 @@ export class InteractionCore {
   }
 
   /** The upstream asks, right before giving the call to an agent, whether it may. */
-  claim(interactionId: string, agentId?: string): ClaimOutcome {
+  claim(interactionId: string, agentId?: string, told?: Told): ClaimOutcome {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return { proceed: false, reason: "not_found" };
-    const outcome = this.step(agentId === undefined ? { type: "claim" } : { type: "claim", agentId });
-    return outcome?.claim ?? { proceed: false, reason: ix.state };
+    if (told) this.tellers.push(told);
+    try {
+      const outcome = this.step(agentId === undefined ? { type: "claim" } : { type: "claim", agentId });
+      return outcome?.claim ?? { proceed: false, reason: ix.state };
+    } finally {
+      if (told) this.tellers = this.tellers.filter((t) => t !== told);
+    }
   }
 
   /** A lifecycle event reported by the upstream; answers the resulting state, or null when unknown. */

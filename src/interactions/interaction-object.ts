@@ -1,16 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import { objectConfig } from "../config";
-import { objectAdapter } from "../upstreams";
-import type { CreateInteraction } from "../diyalog/create-request";
-import { InteractionCore, type ClaimOutcome, type CancelOutcome, type CreateOutcome, type Host } from "./interaction-core";
+import { hostBase } from "./customer-interactions";
+import { InteractionCore, type ClaimOutcome, type CancelOutcome, type Host } from "./interaction-core";
 import type { Interaction, State } from "./machine";
-import { customerStub } from "./stubs";
-import { metricSink } from "../observability/metrics";
+import { legacyIndexStub } from "./stubs";
 
-export type { CancelOutcome, ClaimOutcome, CreateOutcome } from "./interaction-core";
+export type { CancelOutcome, ClaimOutcome } from "./interaction-core";
 
 /**
- * One Durable Object per interaction, addressed by its id. A thin shell: it gives the
+ * Legacy: one Durable Object per interaction, addressed by its id (a v4 UUID), as interactions were
+ * stored before `CustomerInteractions` held all of a customer's. Still serves those interactions'
+ * reads, cancels, claims, events, alarms and purges until retention removes them. A thin shell: it gives the
  * `InteractionCore` real storage (synchronous SQLite-backed KV), alarms, timers and the configured
  * upstream adapter, and exposes the core's methods over RPC.
  */
@@ -24,38 +23,18 @@ export class InteractionObject extends DurableObject<Env> {
    */
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const { config, upstream } = objectConfig(env);
     const storage = ctx.storage;
     const host: Host = {
-      adapter: objectAdapter(config, upstream, env),
-      settings: {
-        upstreamTimeoutMs: config.upstreamTimeoutMs,
-        createDeadlineMs: config.createDeadlineMs,
-        queueTimeoutMs: config.queueTimeoutSeconds * 1000,
-        retentionMs: config.retentionSeconds * 1000,
-      },
-      now: () => Date.now(),
-      sleep: (ms, cancel) =>
-        new Promise((resolve) => {
-          const timer = setTimeout(resolve, ms);
-          cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-        }),
-      timeout: (ms) => AbortSignal.timeout(ms),
+      ...hostBase(ctx, env),
       load: () => storage.kv.get<Interaction>("interaction"),
       store: (ix) => storage.kv.put("interaction", ix),
       gone: () => storage.kv.get<boolean>("gone") === true,
       markGone: () => storage.kv.put("gone", true),
       deleteAll: () => storage.deleteAll(),
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
-      waitUntil: (work) => ctx.waitUntil(work),
-      releaseCustomer: (ix) => customerStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
-      metric: metricSink(env.METRICS),
+      releaseCustomer: (ix) => legacyIndexStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
     };
     this.core = new InteractionCore(host);
-  }
-
-  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
-    return this.core.create(input);
   }
 
   cancel(interactionId: string, requestId?: string): Promise<CancelOutcome> {

@@ -1,28 +1,86 @@
-/** Durable Object addresses: all are derived from names, so routing needs no lookup. */
+/** Durable Object addresses: every one is derived from a name or from the interaction id, so routing needs no lookup. */
+import { base64url, customerDigest } from "../security/customer-ref";
+import type { CancelOutcome, ClaimOutcome, Told } from "./interaction-core";
+import type { Interaction, State } from "./machine";
 
 /**
- * How many objects the customer index is spread over. Changing it moves customers to other objects,
- * which forget their active interaction: change it only with no call waiting.
+ * Every namespace that holds personal data is reached through here, so a jurisdiction (data
+ * residency) can be applied in this one place.
  */
-export const CUSTOMER_INDEX_SHARDS = 64;
+export function personalData<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
+  return namespace;
+}
 
-/** FNV-1a (32 bit) over the UTF-16 code units: cheap, stable, and spreads similar ids apart. */
-export function customerIndexShard(customerId: string): number {
+/** The customer's Durable Object (`CustomerInteractions`), named by the keyed digest of the customerId. */
+export async function customerStub(env: Env, customerId: string) {
+  const namespace = personalData(env.CUSTOMER_INTERACTIONS);
+  return namespace.get(namespace.idFromName(await customerDigest(env as { CUSTOMER_REF_KEY?: string }, customerId)));
+}
+
+/**
+ * Interaction ids: the customer object's id (64 hex digits) and 128 random bits (22 base64url
+ * characters); 86 URL-safe characters. Ids of interactions created before one object held all of a
+ * customer's interactions are v4 UUIDs, one `InteractionObject` each.
+ */
+const INTERACTION_ID = /^[0-9a-f]{64}[A-Za-z0-9_-]{22}$/;
+const LEGACY_INTERACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function isInteractionId(raw: string): boolean {
+  return INTERACTION_ID.test(raw) || LEGACY_INTERACTION_ID.test(raw);
+}
+
+/** A fresh interaction id in the customer object `objectId`. */
+export function newInteractionId(objectId: string): string {
+  return objectId + base64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/** What the routes ask of an interaction, wherever it is stored. */
+export interface InteractionStub {
+  /** `log`: the transitions the cancel caused, for the request's log line (the legacy objects log them themselves). */
+  cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }>;
+  claim(interactionId: string, agentId?: string, tell?: boolean): Promise<ClaimOutcome & { log?: Told }>;
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null>;
+  get(interactionId: string): Promise<Interaction | null>;
+}
+
+/** Answers for an id that names no object: no such interaction. */
+const NOWHERE: InteractionStub = {
+  cancel: async () => ({ kind: "not_found" }),
+  claim: async () => ({ proceed: false, reason: "not_found" }),
+  upstreamEvent: async () => null,
+  get: async () => null,
+};
+
+/** The object holding the interaction `interactionId` (a well-formed id that names no object finds nothing). */
+export function interactionStub(env: Env, interactionId: string): InteractionStub {
+  if (LEGACY_INTERACTION_ID.test(interactionId)) {
+    const legacy = personalData(env.INTERACTIONS);
+    return legacy.get(legacy.idFromName(interactionId)) as unknown as InteractionStub;
+  }
+  if (!INTERACTION_ID.test(interactionId)) return NOWHERE;
+  const namespace = personalData(env.CUSTOMER_INTERACTIONS);
+  let id: DurableObjectId;
+  try {
+    id = namespace.idFromString(interactionId.slice(0, 64));
+  } catch {
+    return NOWHERE; // not an id of this namespace
+  }
+  return namespace.get(id) as unknown as InteractionStub;
+}
+
+/**
+ * Legacy: the index object that held a customer's entry before one object held all of a customer's
+ * interactions (64 objects, picked by FNV-1a of the customerId). Only interactions created before
+ * then still release their entry there when they purge.
+ */
+export function legacyIndexStub(env: Env, customerId: string) {
   let hash = 0x811c9dc5;
   for (let i = 0; i < customerId.length; i++) {
     hash ^= customerId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % CUSTOMER_INDEX_SHARDS;
-}
-
-/** The customer-index object that holds this customer's entry. */
-export function customerStub(env: Env, customerId: string) {
-  return env.CUSTOMERS.get(env.CUSTOMERS.idFromName(`customers:${customerIndexShard(customerId)}`));
-}
-
-export function interactionStub(env: Env, interactionId: string) {
-  return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(interactionId));
+  const namespace = personalData(env.CUSTOMERS);
+  return namespace.get(namespace.idFromName(`customers:${(hash >>> 0) % 64}`));
 }
 
 /** The embedded simulator's one queue. */

@@ -85,7 +85,8 @@ function parse<T extends { type: string; interactionId: string }>(schema: z.ZodM
 async function claimHandler(c: Context<Signed>) {
   const id = c.get("interactionId");
   const { agentId } = parse(ClaimBody, c.get("body"), id);
-  const outcome = await interactionStub(c.env, id).claim(id, agentId);
+  const outcome = await interactionStub(c.env, id).claim(id, agentId, true);
+  c.set("told", outcome.log);
   if (outcome.proceed) return success({ proceed: true });
   warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), id);
   if (outcome.reason === "not_found") {

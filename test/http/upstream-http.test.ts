@@ -13,10 +13,9 @@
  * CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
-import { interactionStub } from "../../src/interactions/stubs";
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
+import { latestInteractionOf as latestOf, objectOf, settle as settleObject } from "../objects";
 import { sign, signedHeaders, type CapturedRequest, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -173,7 +172,7 @@ function customer(label: string): string {
   return `http-${label}-${customerSeq}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-const interactionObject = (id: string) => interactionStub(env, id);
+const interactionObject = (id: string) => objectOf(id);
 
 const latestInteractionOf = (customerId: string) => latestOf(customerId, WAIT);
 const settle = (id: string, check: () => Promise<void>) => settleObject(id, check, WAIT);

@@ -1,66 +1,92 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { customerEntryKey } from "../../src/interactions/customer-object";
-import { customerStub } from "../../src/interactions/stubs";
-import { cleanup, createOk, sampleBody } from "./helpers";
+import { customerStub, legacyIndexStub } from "../../src/interactions/stubs";
+import { apply, createInteraction, type Interaction } from "../../src/interactions/machine";
+import { objectOf } from "../objects";
+import { authHeaders, call, cleanup, createOk, sampleBody } from "./helpers";
 
 /*
- * Issue 12 regressions that need the real Durable Objects: the customer index and the interaction
- * it points at are separate objects, and only workerd gives them their own storage and alarms.
+ * Issue 12 regressions that need the real Durable Objects (their own storage and alarms), in the
+ * layout where one object per customer holds that customer's interactions, and for the legacy
+ * customer index that interactions created before it still release their entry in.
  */
 
 afterEach(cleanup);
 
 const customer = (label: string) => `${label}-${crypto.randomUUID()}`;
 
-/** Writes what the customer's index object holds, as if it had stored it itself. */
-async function writeIndex(customerId: string, write: (kv: SyncKvStorage, entry: string) => void): Promise<void> {
-  const entry = await customerEntryKey(customerId);
-  await runInDurableObject(customerStub(env, customerId), (_instance, state) => write(state.storage.kv, entry));
-}
-
 describe("a create that reaches an existing interaction checks the customer (defect 3)", () => {
-  it("an index entry that leads to another customer's interaction never answers that interaction", async () => {
+  it("another customer's record in a customer's object is never answered or joined", async () => {
     const first = customer("first");
     const second = customer("second");
     const firstId = await createOk(sampleBody(first, 1));
-    // The second customer's entry leads to the first customer's interaction (as two customerIds
-    // with one digest did): the create must not answer, or join, the other customer's call.
-    await writeIndex(second, (kv, entry) => kv.put(entry, firstId));
+    const record = await runInDurableObject(objectOf(firstId), (_instance, state) => state.storage.kv.get<Interaction>(`ix:${firstId}`));
+    // The second customer's object holds the first customer's call as its latest (as two customerIds
+    // with one digest would): the create must not answer, or join, the other customer's call.
+    await runInDurableObject(await customerStub(env, second), (_instance, state) => state.storage.kv.put(`ix:${firstId}`, { ...record!, createdAt: Date.now() + 60_000 }));
     const secondId = await createOk(sampleBody(second, 1));
     expect(secondId).not.toBe(firstId);
-    expect(await customerStub(env, second).latest(second)).toBe(secondId);
+    const stored = await runInDurableObject(await customerStub(env, second), (_instance, state) => state.storage.kv.get<Interaction>(`ix:${secondId}`));
+    expect(stored?.customerId).toBe(second);
+    await runInDurableObject(await customerStub(env, second), (_instance, state) => void state.storage.kv.delete(`ix:${firstId}`));
   });
 });
 
-describe("a customer-index entry never outlives its interaction (defect 5)", () => {
-  it("an entry whose interaction never stored itself (the index reset before the create reached it) is removed by the index's alarm", async () => {
-    const customerId = customer("orphan");
-    const ghost = crypto.randomUUID();
-    // What the index holds after it wrote a new entry and was reset before the create went out:
-    // the entry and its "unconfirmed" marker, written together, and the alarm set for the check.
-    await writeIndex(customerId, (kv, entry) => {
-      kv.put(entry, ghost);
-      kv.put(`unconfirmed:${ghost}`, { entry, checkAt: Date.now() - 1 });
-    });
-    await runInDurableObject(customerStub(env, customerId), (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
-    expect(await customerStub(env, customerId).latest(customerId)).toBe(ghost);
-    await runDurableObjectAlarm(customerStub(env, customerId));
-    expect(await customerStub(env, customerId).latest(customerId)).toBeUndefined();
-  });
-
-  it("a create that answered leaves no unconfirmed marker, and the alarm keeps its entry", async () => {
+describe("a create writes nothing but the interaction's own record (no index entry to outlive it, defect 5)", () => {
+  it("after a create the customer's object holds exactly that record", async () => {
     const customerId = customer("kept");
     const id = await createOk(sampleBody(customerId, 1));
-    const markers = await runInDurableObject(customerStub(env, customerId), (_instance, state) =>
-      [...state.storage.kv.list({ prefix: `unconfirmed:${id}` })].length,
-    );
-    expect(markers).toBe(0);
-    // An entry still unconfirmed whose interaction did store itself is kept (its purge releases it).
-    await writeIndex(customerId, (kv, entry) => kv.put(`unconfirmed:${id}`, { entry, checkAt: Date.now() - 1 }));
-    await runInDurableObject(customerStub(env, customerId), (_instance, state) => state.storage.setAlarm(Date.now() + 60_000));
-    await runDurableObjectAlarm(customerStub(env, customerId));
-    expect(await customerStub(env, customerId).latest(customerId)).toBe(id);
+    const keys = await runInDurableObject(await customerStub(env, customerId), (_instance, state) => [...state.storage.kv.list()].map(([key]) => key));
+    expect(keys).toEqual([`ix:${id}`]);
+  });
+});
+
+describe("legacy customer index (interactions created before the per-customer objects)", () => {
+  it("an entry whose interaction never stored itself is removed by the index's alarm", async () => {
+    const customerId = customer("orphan");
+    const ghost = crypto.randomUUID();
+    const entry = "customer:legacy-entry";
+    // What the legacy index held after it wrote an entry and was reset before the create went out.
+    await runInDurableObject(legacyIndexStub(env, customerId), (_instance, state) => {
+      state.storage.kv.put(entry, ghost);
+      state.storage.kv.put(`unconfirmed:${ghost}`, { entry, checkAt: Date.now() - 1 });
+      return state.storage.setAlarm(Date.now() + 60_000);
+    });
+    await runDurableObjectAlarm(legacyIndexStub(env, customerId));
+    const keys = await runInDurableObject(legacyIndexStub(env, customerId), (_instance, state) => [...state.storage.kv.list()].map(([key]) => key));
+    expect(keys).not.toContain(entry);
+    expect(keys).not.toContain(`unconfirmed:${ghost}`);
+  });
+
+  it("a legacy interaction's purge releases its entry, found by the interaction id alone", async () => {
+    const customerId = customer("legacy");
+    const id = crypto.randomUUID();
+    const other = crypto.randomUUID();
+    await runInDurableObject(legacyIndexStub(env, customerId), (_instance, state) => {
+      state.storage.kv.put("customer:a", id);
+      state.storage.kv.put("customer:b", other);
+    });
+    await legacyIndexStub(env, customerId).release(customerId, id);
+    const kept = await runInDurableObject(legacyIndexStub(env, customerId), (_instance, state) => [...state.storage.kv.list()]);
+    expect(kept).toEqual([["customer:b", other]]);
+  });
+});
+
+describe("interactions created before the per-customer objects (UUID ids) keep working", () => {
+  it("a legacy interaction is read and cancelled through its own object", async () => {
+    const id = crypto.randomUUID();
+    const ctx = { now: Date.now(), canVeto: true, queueTimeoutMs: 1_800_000, retentionMs: 86_400_000 };
+    let ix = createInteraction({ interactionId: id, customerId: customer("legacy"), attributes: { TRX: "Diyalog" } }, "simulator", ctx.now, 8000);
+    ix = apply(ix, { type: "dispatch_started" }, ctx).interaction;
+    ix = apply(ix, { type: "dispatch_accepted", upstreamId: `legacy-${id}` }, ctx).interaction;
+    await runInDurableObject(objectOf(id), (_instance, state) => state.storage.kv.put("interaction", ix));
+    const read = await call(`/v1/interactions/${id}`, { headers: authHeaders() });
+    expect(read.status, read.text).toBe(200);
+    expect(read.body.result.state).toBe("queued");
+    const cancelled = await call(`/${id}`, { method: "DELETE", headers: authHeaders() });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.body.result.state).toBe("cancelled");
+    await runInDurableObject(objectOf(id), (_instance, state) => state.storage.deleteAll());
   });
 });

@@ -36,7 +36,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** The only 5xx answers the contract documents (the simulator never refuses, so no 502 here). */
 const DOCUMENTED_503 = new Set<string>(["auth_not_configured", "config_invalid", "upstream_unavailable", "cancel_unconfirmed"]);
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Interaction ids: the customer object's id (64 hex digits) and 128 random bits (22 base64url characters). */
+export const INTERACTION_ID = /^[0-9a-f]{64}[A-Za-z0-9_-]{22}$/;
 
 export interface Envelope {
   success: boolean;
@@ -197,7 +198,7 @@ export async function createOk(body: unknown, path = "/CreateInteraction", heade
   expect(answer.status, answer.text).toBe(200);
   expect(answer.body).toEqual({ success: true, errorMessage: null, result: { interactionId: expect.any(String) } });
   const id = answer.body.result.interactionId as string;
-  expect(id).toMatch(UUID);
+  expect(id).toMatch(INTERACTION_ID);
   return track(id);
 }
 

@@ -21,6 +21,8 @@ describe("unknown, malformed and hostile ids → 404 not_found", () => {
     ["a 2000-character id", "a".repeat(2000)],
     ["a 2000-character UUID-prefixed id", unknownUuid + "0".repeat(2000 - unknownUuid.length)],
     ["an encoded NUL", `${unknownUuid}%00`],
+    ["a well-formed id whose first 64 characters are no object's id", `${"f".repeat(64)}${"A".repeat(22)}`],
+    ["a well-formed id that is one character short", `${"0".repeat(64)}${"A".repeat(21)}`],
   ];
 
   it.each(hostile)("GET /v1/interactions/{%s}", async (_, id) => {
@@ -44,6 +46,16 @@ describe("unknown, malformed and hostile ids → 404 not_found", () => {
     // Nothing above touched the real one.
     const read = await call(`/v1/interactions/${id}`, { headers: auth });
     expect(read.body.result.state).toBe("queued");
+  });
+
+  it("an id naming the right object with another random part is not that interaction (nor any other)", async () => {
+    const id = await createOk(sampleBody(crypto.randomUUID(), 1));
+    const last = id.at(-1) === "A" ? "B" : "A";
+    for (const variant of [`${id.slice(0, -1)}${last}`, `${id.slice(0, 64)}${"_".repeat(22)}`]) {
+      expectFailure(await call(`/v1/interactions/${variant}`, { headers: auth }), 404, "not_found");
+      expectFailure(await call(`/${variant}`, { method: "DELETE", headers: auth }), 404, "not_found");
+    }
+    expect((await call(`/v1/interactions/${id}`, { headers: auth })).body.result.state).toBe("queued");
   });
 });
 

@@ -15,8 +15,8 @@
  * so their lines land in the spies (the tests check that the interactions' own lines are there).
  */
 import { env, exports } from "cloudflare:workers";
-import { customerStub, interactionStub } from "../../src/interactions/stubs";
-import { customerEntryKey } from "../../src/interactions/customer-object";
+import { customerStub } from "../../src/interactions/stubs";
+import { latestIn, objectOf } from "../objects";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { signedHeaders, type Faults } from "../fakes/http-upstream";
@@ -95,7 +95,7 @@ async function control(path: string, body?: unknown): Promise<void> {
 }
 const setFaults = (faults: Faults) => control("faults", faults);
 
-const interactionObject = (id: string) => interactionStub(env, id);
+const interactionObject = (id: string) => objectOf(id);
 const customerObject = (customerId: string) => customerStub(env, customerId);
 
 /** What a Durable Object has in storage: its keys and its pending alarm. */
@@ -106,12 +106,10 @@ function storedIn(stub: DurableObjectStub): Promise<{ keys: string[]; alarm: num
   }));
 }
 
-/** The customer's index object (shared with other customers) holds no entry for them, and no alarm. */
+/** The customer's object holds nothing of them any more (it held only their interactions), and no alarm. */
 async function expectNoIndexEntry(customerId: string): Promise<void> {
-  const index = await storedIn(customerObject(customerId));
-  expect(index.keys).not.toContain(await customerEntryKey(customerId));
-  expect(index.alarm).toBeNull();
-  expect(await customerObject(customerId).latest(customerId)).toBeUndefined();
+  expect(await storedIn(await customerObject(customerId))).toEqual({ keys: [], alarm: null });
+  expect(await latestIn(await customerObject(customerId))).toBeUndefined();
 }
 
 /** Restarts a Durable Object: the running instance is thrown away; the next call builds a new one from storage. */
@@ -320,13 +318,15 @@ describe("customerId and identityNumber never reach the logs", () => {
   it("none of it printed a customerId, identityNumber or attribute value (and the capture saw the interactions)", () => {
     const text = printed();
     const lines = records();
-    // The capture works: each interaction's transitions, and upstream calls that failed, are in it.
-    for (const id of ids) expect(lines.some((r) => r.msg === "transition" && r.interactionId === id), `transitions of ${id}`).toBe(true);
+    // The capture works: each interaction's transitions (on the line of the request that caused
+    // them, or on their own), and upstream calls that failed, are in it.
+    const moved = (r: (typeof lines)[number]) => r.msg === "transition" || (r.msg === "request" && typeof r.transitions === "string");
+    for (const id of ids) expect(lines.some((r) => moved(r) && r.interactionId === id), `transitions of ${id}`).toBe(true);
     // Failed upstream calls have lines of their own; a successful one is on the transition it caused.
     const dispatches = lines.filter((r) => r.msg === "upstream dispatch");
     const outcomes = new Set(dispatches.map((r) => r.outcome));
     expect(outcomes.has("rejected") && outcomes.has("retry")).toBe(true);
-    expect(lines.some((r) => r.msg === "transition" && r.to === "queued" && r.upstreamOutcome === "accepted")).toBe(true);
+    expect(lines.some((r) => r.msg === "request" && String(r.transitions).endsWith(">queued") && r.upstreamOutcome === "accepted")).toBe(true);
     expect(lines.some((r) => r.msg === "upstream cancel" && r.outcome === "retry")).toBe(true);
     expect(lines.some((r) => r.msg === "authentication failed")).toBe(true);
     expect(lines.some((r) => r.msg === "request" && r.status === 400)).toBe(true);
@@ -365,14 +365,20 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     const before = await read(id);
     expect(before.status).toBe(200);
     expectMasked(before.body.result, p);
-    const stored = await storedIn(interactionObject(id));
-    expect(stored.keys).toEqual(["interaction"]);
+    let stored = await storedIn(interactionObject(id));
+    expect(stored.keys).toEqual([`ix:${id}`]);
+    expect(stored.alarm).not.toBeNull();
+    // The stored alarm moves only earlier while requests run (fewer writes): an earlier one (the
+    // dispatch's fallback) runs first, keeps the data, and sets the alarm to the purge time.
+    if (stored.alarm! < terminalAt + RETENTION_MS - 100) {
+      await runDurableObjectAlarm(interactionObject(id));
+      expect((await read(id)).status).toBe(200);
+      stored = await storedIn(interactionObject(id));
+    }
     expect(stored.alarm).toBeGreaterThanOrEqual(terminalAt + RETENTION_MS - 100);
-    expect(await customerObject(p.customerId).latest(p.customerId)).toBe(id);
-    // The index keys its entry by a digest: the customerId is not stored there in clear.
-    const index = await storedIn(customerObject(p.customerId));
-    expect(index.keys).toContain(await customerEntryKey(p.customerId));
-    expect(index.keys.join(" ")).not.toContain(p.customerId);
+    expect(await latestIn(await customerObject(p.customerId))).toBe(id);
+    // The customer's object is named by a keyed digest of the customerId, which its keys never carry.
+    expect(stored.keys.join(" ")).not.toContain(p.customerId);
 
     await purged(id);
     expect(Date.now() - terminalAt).toBeGreaterThanOrEqual(RETENTION_MS - 100);
@@ -387,7 +393,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
 
     // After a restart the instance is built from storage: still nothing.
     await restart(interactionObject(id));
-    await restart(customerObject(p.customerId));
+    await restart(await customerObject(p.customerId));
     expect((await read(id)).body.errorCode).toBe("not_found");
     expect(await storedIn(interactionObject(id))).toEqual({ keys: [], alarm: null });
 
@@ -396,6 +402,28 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     expect(again.status).toBe(200);
     expect(again.body.result.interactionId).not.toBe(id);
     await cancel(again.body.result.interactionId as string);
+  });
+
+  it("one customer's two interactions share an object and its alarm: the older is purged, the waiting one kept", async () => {
+    const p = person();
+    const first = (await create(bodyOf(p))).body.result.interactionId as string;
+    expect((await cancel(first)).body.result.state).toBe("cancelled");
+    const second = (await create(bodyOf(p))).body.result.interactionId as string;
+    expect(second).not.toBe(first);
+    expect(second.slice(0, 64)).toBe(first.slice(0, 64)); // the same customer object
+
+    await purged(first);
+    const stored = await storedIn(interactionObject(second));
+    expect(stored.keys).toEqual([`ix:${second}`]);
+    // The waiting call keeps an alarm (its queue timeout, or an earlier one that will set it).
+    expect(stored.alarm).not.toBeNull();
+    expect((await read(second)).body.result.state).toBe("queued");
+    expect(await latestIn(await customerObject(p.customerId))).toBe(second);
+
+    expect((await cancel(second)).body.result.state).toBe("cancelled");
+    await purged(second);
+    expect(await storedIn(interactionObject(second))).toEqual({ keys: [], alarm: null });
+    await expectNoIndexEntry(p.customerId);
   });
 
   it("a restart between the terminal state and the purge: the stored alarm still purges", async () => {
@@ -432,7 +460,7 @@ describe("purge after a terminal state + RETENTION_SECONDS (2 s in this project)
     const still = await read(w);
     expect(still.status).toBe(200);
     expect(still.body.result.state).toBe("queued");
-    expect(await customerObject(waiting.customerId).latest(waiting.customerId)).toBe(w);
+    expect(await latestIn(await customerObject(waiting.customerId))).toBe(w);
     await cancel(w);
   });
 });

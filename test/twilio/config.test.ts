@@ -6,7 +6,7 @@ import { parseConfig } from "../../src/config";
 import { parseTwilioConfig, type TwilioConfig } from "../../src/upstreams/twilio/config";
 import { InteractionObject } from "../../src/interactions/interaction-object";
 import { apply, createInteraction, type Context, type Event, type Interaction } from "../../src/interactions/machine";
-import { interactionStub } from "../../src/interactions/stubs";
+import { objectOf } from "../objects";
 import { TWILIO_OPTIONS } from "./settings";
 
 const AC = `AC${"0123456789abcdef".repeat(2)}`;
@@ -162,7 +162,7 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
   it("starts, reads, and records a cancel: the veto holds and the cancel answers 202 cancelling", async () => {
     const ix = record(queued);
     const id = ix.interactionId;
-    await runInDurableObject(interactionStub(env, id), (_real, state) => recordingAlarms(state, async (alarms) => {
+    await runInDurableObject(objectOf(id), (_real, state) => recordingAlarms(state, async (alarms) => {
       state.storage.kv.put("interaction", ix);
       const object = new InteractionObject(state, brokenEnv);
       expect(object.get(id)?.state).toBe("queued");
@@ -186,7 +186,7 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
     const ix = record([...queued, { type: "cancel_requested" }, { type: "upstream_cancelled", upstreamId: `WT${"e5".repeat(16)}` }]);
     expect(ix.state).toBe("cancelled");
     const id = ix.interactionId;
-    const stub = interactionStub(env, id);
+    const stub = objectOf(id);
     await runInDurableObject(stub, (_real, state) => recordingAlarms(state, async () => {
       state.storage.kv.put("interaction", ix);
       const object = new InteractionObject(state, brokenEnv);

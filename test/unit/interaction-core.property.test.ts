@@ -27,7 +27,7 @@ import { canVeto, mulberry32, MODELS, statedLookupLagMs, World, type CancelPlan,
  *   (x) no unexpected error from a live instance.
  * liveness (once quiescent):
  *   (l) every interaction ends terminal and purged, nothing it sent is left waiting upstream
- *       (unless vetoed); (d) no index entry outlives its interaction; (f) every create answered
+ *       (unless vetoed); (f) every create answered
  *       "created" stored its interaction; (q) the world does become quiescent.
  *
  * Runs: VITE_PROPERTY_RUNS (per model, split 70/30 between guarantee and liveness) overrides the

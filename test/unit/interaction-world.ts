@@ -2,7 +2,7 @@ import { mulberry32 } from "../fakes/common";
 export { mulberry32 } from "../fakes/common";
 import type fc from "fast-check";
 import { InteractionCore, type CoreSettings, type Host } from "../../src/interactions/interaction-core";
-import { CustomerObject } from "../../src/interactions/customer-object";
+import { CustomerCalls } from "../../src/interactions/customer-calls";
 import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
 import { normaliseCreate } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
@@ -16,13 +16,17 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * upstreams. Everything asynchronous goes through fast-check's scheduler, so the interleaving is
  * chosen (and shrunk) by fast-check.
  *
- * Objects. Each interaction is an `InteractionCore` over its own storage. The customer index is the
- * REAL `CustomerObject` class of src/interactions/customer-object.ts (its methods, its entry key,
- * its in-flight joins), constructed over a fenced in-memory KV and an `env` whose stubs route RPCs
- * through the scheduler to the interaction cores: nothing of its logic is re-implemented here.
+ * Objects. Each customer has one object (`CustomerInteractions`) holding that customer's
+ * interactions: its create routing is the REAL `CustomerCalls` of src/interactions/customer-calls.ts
+ * (the one-active-call rule, its in-flight joins), and each interaction in it is an `InteractionCore`
+ * over its own record and alarm (the object multiplexes one alarm over them; an early alarm is
+ * harmless, so each interaction's alarm is modelled as its own). `CustomerCalls` calls its cores
+ * directly, as in the object, and the customer's latest interaction is read from the stored records.
  * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too).
  *
- * Restarts. A restart makes a new instance over the same storage. The old instance is fenced like a
+ * Restarts. A restart makes a new instance over the same storage, of the whole customer object: its
+ * `CustomerCalls` (in-flight creates) and every interaction core it holds (a command or fault that
+ * names one interaction, or "index" for every customer object, restarts the object(s) holding it). The old instance is fenced like a
  * replaced Durable Object: its storage and alarm calls throw, answers it gives afterwards never
  * reach its caller, and RPCs in flight into it fail. Its requests already on the wire still reach
  * the upstream. A restart either "hangs" the old instance (its pending I/O and timers never resolve:
@@ -62,8 +66,6 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * - a request acts upstream within its timeout (the AbortSignal's UPSTREAM_TIMEOUT_MS) or never:
  *   one the scheduler would deliver later is dropped on the wire (`arrivesTooLate`);
  * - a lookup upstream shows a new copy within the lag its adapter states.
- * The customer index's own alarm (entries whose interaction never stored itself) fires from the
- * same clock, and its `Date.now()` is the world's clock (set by the property test).
  *
  * Invariants are checked at the event that could break them (a dispatch starting, an agent getting
  * a call, an answer reaching Diyalog, a copy being made), so at every step, and again at the end.
@@ -173,6 +175,8 @@ interface Slot {
   n: number;
   id: string;
   storage: { record?: Interaction; alarmAt?: number; gone?: boolean };
+  /** The customer whose object holds this interaction (set when its create is made). */
+  customer?: string;
   gen: number;
   hungGens: Set<number>;
   core: InteractionCore;
@@ -214,26 +218,6 @@ const ALARM_RETRY_MS = 2_000;
 /** Twilio's assignment callback refuses for these reasons and then cancels the Task (twilio/routes.ts). */
 const WITHDRAW = new Set(["cancelling", "cancelled", "failed", "expired", "not_found"]);
 
-/** Builds the real CustomerObject without the runtime's DurableObject base (which only workerd may construct). */
-function customerObject(ctx: unknown, env: unknown): CustomerObject {
-  class Base {
-    constructor(
-      readonly ctx: unknown,
-      readonly env: unknown,
-    ) {}
-  }
-  const proto = Object.getPrototypeOf(CustomerObject) as object;
-  const protoOfPrototype = Object.getPrototypeOf(CustomerObject.prototype) as object;
-  Object.setPrototypeOf(CustomerObject, Base);
-  Object.setPrototypeOf(CustomerObject.prototype, Base.prototype);
-  try {
-    return new (CustomerObject as unknown as new (ctx: unknown, env: unknown) => CustomerObject)(ctx, env);
-  } finally {
-    Object.setPrototypeOf(CustomerObject, proto);
-    Object.setPrototypeOf(CustomerObject.prototype, protoOfPrototype);
-  }
-}
-
 export class World {
   now = START;
   private timers: { at: number; seq: number; fire: () => void }[] = [];
@@ -262,16 +246,10 @@ export class World {
   /** Concurrent adapter.dispatch calls, by instance (slot id + generation). */
   private readonly dispatching = new Map<string, number>();
   private readonly everDispatched = new Set<string>();
+  private idSeq = 0;
   readonly spec: ModelSpec;
-  readonly index: {
-    gen: number;
-    hungGens: Set<number>;
-    kv: Map<string, unknown>;
-    alarmAt?: number;
-    alarmsRunning: { gen: number; done: boolean }[];
-    instance: CustomerObject;
-    pending: Set<{ gen: number; fail: () => void }>;
-  };
+  /** Each customer's object: its `CustomerCalls` instance, generation, and RPCs in flight into it. */
+  private readonly customerObjects = new Map<string, { gen: number; hungGens: Set<number>; instance: CustomerCalls; pending: Set<{ gen: number; fail: () => void }> }>();
   readonly counters = {
     dispatches: 0,
     cancels: 0,
@@ -302,9 +280,6 @@ export class World {
     readonly scenario: Scenario,
   ) {
     this.spec = SPECS[scenario.model];
-    const kv = new Map<string, unknown>();
-    this.index = { gen: 0, hungGens: new Set(), kv, alarmsRunning: [], instance: undefined as unknown as CustomerObject, pending: new Set() };
-    this.index.instance = this.newIndexInstance(0);
   }
 
   private log(line: string): void {
@@ -346,8 +321,6 @@ export class World {
       const a = slot.storage.alarmAt;
       if (a !== undefined && (next === undefined || a < next)) next = a;
     }
-    const a = this.index.alarmAt;
-    if (a !== undefined && (next === undefined || a < next)) next = a;
     return next;
   }
 
@@ -363,14 +336,8 @@ export class World {
       }
       const timerAt = timer?.at ?? Infinity;
       const alarmAt = alarmSlot?.storage.alarmAt ?? Infinity;
-      const indexAt = this.index.alarmAt ?? Infinity;
-      if (Math.min(timerAt, alarmAt, indexAt) > target) break;
-      if (indexAt < timerAt && indexAt < alarmAt) {
-        this.now = Math.max(this.now, indexAt);
-        this.index.alarmAt = undefined;
-        this.point();
-        this.fireIndexAlarm();
-      } else if (timerAt <= alarmAt) {
+      if (Math.min(timerAt, alarmAt) > target) break;
+      if (timerAt <= alarmAt) {
         this.now = Math.max(this.now, timerAt);
         this.timers.splice(this.timers.indexOf(timer!), 1);
         this.point();
@@ -388,60 +355,35 @@ export class World {
 
   // ---- objects -----------------------------------------------------------------------------
 
-  private newIndexInstance(gen: number): CustomerObject {
-    const world = this;
-    const index = () => this.index;
-    const live = () => {
-      if (index().gen !== gen) throw new StaleInstance();
-    };
-    const kv = {
-      get: (key: string) => (live(), world.index.kv.get(key)),
-      put: (key: string, value: unknown) => {
-        live();
-        world.index.kv.set(key, value);
-        world.log(`index: entry → ${world.label(String(value))}`);
+  /** The customer's object, made on first use. */
+  private customerObject(customerId: string) {
+    let object = this.customerObjects.get(customerId);
+    if (!object) {
+      object = { gen: 0, hungGens: new Set(), instance: undefined as unknown as CustomerCalls, pending: new Set() };
+      this.customerObjects.set(customerId, object);
+      object.instance = this.newCustomerInstance(customerId);
+    }
+    return object;
+  }
+
+  /** The real `CustomerCalls` over this customer's stored records and cores. */
+  private newCustomerInstance(customerId: string): CustomerCalls {
+    return new CustomerCalls({
+      latest: () => {
+        let latest: Interaction | undefined;
+        for (const slot of this.slots) {
+          const ix = slot.customer === customerId ? slot.storage.record : undefined;
+          if (ix && (!latest || ix.createdAt >= latest.createdAt)) latest = ix;
+        }
+        return latest?.interactionId;
       },
-      delete: (key: string) => {
-        live();
-        world.log(`index: entry ${world.label(String(world.index.kv.get(key)))} deleted`);
-        return world.index.kv.delete(key);
+      create: (input) => {
+        const slot = this.slotFor(input.interactionId);
+        slot.customer = customerId;
+        return slot.core.create(input);
       },
-    };
-    const stub = (id: string) =>
-      new Proxy(
-        {},
-        {
-          get: (_t, method) =>
-            (...args: unknown[]) =>
-              world.rpc(world.slotFor(id), String(method), args, { hung: () => index().hungGens.has(gen) }),
-        },
-      );
-    const list = ({ prefix, limit }: { prefix?: string; limit?: number }) => {
-      live();
-      const out: [string, unknown][] = [];
-      for (const [key, value] of [...world.index.kv].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        if (prefix !== undefined && !key.startsWith(prefix)) continue;
-        if (limit !== undefined && out.length >= limit) break;
-        out.push([key, value]);
-      }
-      return out;
-    };
-    // The index's own alarm (it checks entries whose interaction never stored itself): stored with
-    // the index, fired by the world's clock like the interactions' alarms.
-    const storage = {
-      kv: { ...kv, list },
-      getAlarm: async () => (live(), world.index.alarmAt ?? null),
-      setAlarm: async (at: number) => {
-        live();
-        world.index.alarmAt = at;
-      },
-      deleteAlarm: async () => {
-        live();
-        world.index.alarmAt = undefined;
-      },
-    };
-    const env = { INTERACTIONS: { idFromName: (name: string) => name, get: (id: string) => stub(id) } };
-    return customerObject({ storage }, env);
+      newId: () => `ix-${++this.idSeq}-${customerId.length}`,
+    });
   }
 
   /** The interaction object for an id, made on first use (a Durable Object exists once addressed). */
@@ -505,15 +447,16 @@ export class World {
     });
   }
 
-  /** An RPC into the customer index (from a purging interaction, or Diyalog's create). */
-  private indexRpc<T>(label: string, call: (instance: CustomerObject) => Promise<T>, caller: { hung: () => boolean }): Promise<T> {
+  /** An RPC into a customer's object (Diyalog's create). */
+  private indexRpc<T>(customerId: string, label: string, call: (instance: CustomerCalls) => Promise<T>, caller: { hung: () => boolean }): Promise<T> {
+    const object = this.customerObject(customerId);
     return new Promise<T>((resolve, reject) => {
       const deliver = (fn: () => void) => {
         if (!caller.hung()) fn();
       };
       void this.sched(`index.${label} arrives`).then(() => {
         if (caller.hung()) return this.log(`index.${label} dropped: its caller crashed`);
-        const gen = this.index.gen;
+        const gen = object.gen;
         let done = false;
         const entry = {
           gen,
@@ -523,24 +466,24 @@ export class World {
             void this.sched(`index.${label} fails`).then(() => deliver(() => reject(new ObjectReset())));
           },
         };
-        this.index.pending.add(entry);
+        object.pending.add(entry);
         let run: Promise<T>;
         try {
-          run = call(this.index.instance);
+          run = call(object.instance);
         } catch (err) {
           run = Promise.reject(err);
         }
         run.then(
           (value) => {
-            if (done || this.index.gen !== gen) return;
+            if (done || object.gen !== gen) return;
             done = true;
-            this.index.pending.delete(entry);
+            object.pending.delete(entry);
             void this.sched(`index.${label} answer`).then(() => deliver(() => resolve(value)));
           },
           (err: unknown) => {
-            if (done || this.index.gen !== gen) return;
+            if (done || object.gen !== gen) return;
             done = true;
-            this.index.pending.delete(entry);
+            object.pending.delete(entry);
             if (!(err instanceof StaleInstance) && !(err instanceof ObjectReset)) this.errors.push(`index: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
             void this.sched(`index.${label} throws`).then(() => deliver(() => reject(err)));
           },
@@ -601,10 +544,8 @@ export class World {
       waitUntil: (work) => {
         work.catch((err: unknown) => world.background(slot, gen, err));
       },
-      releaseCustomer: async (ix) => {
-        live();
-        await world.indexRpc("release", (index) => index.release(ix.customerId, ix.interactionId), { hung: () => slot.hungGens.has(gen) });
-      },
+      // No index: the record was the customer object's only trace of the interaction.
+      releaseCustomer: async () => live(),
     };
   }
 
@@ -911,39 +852,6 @@ export class World {
     );
   }
 
-  /** The customer index's alarm, run as the runtime runs any alarm (retried when cut short or thrown). */
-  private fireIndexAlarm(): void {
-    this.counters.indexAlarms += 1;
-    const index = this.index;
-    const gen = index.gen;
-    this.log(`index alarm fires g${gen}`);
-    const invocation = { gen, done: false };
-    index.alarmsRunning.push(invocation);
-    let run: Promise<void>;
-    try {
-      run = index.instance.alarm();
-    } catch (err) {
-      run = Promise.reject(err);
-    }
-    const finish = () => {
-      invocation.done = true;
-      index.alarmsRunning = index.alarmsRunning.filter((a) => a !== invocation);
-    };
-    run.then(finish, (err: unknown) => {
-      if (invocation.done) return;
-      finish();
-      if (gen !== index.gen) return;
-      if (!(err instanceof StaleInstance) && !(err instanceof ObjectReset)) this.errors.push(`index alarm: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-      this.retryIndexAlarm("index alarm handler threw");
-    });
-  }
-
-  private retryIndexAlarm(why: string): void {
-    if (this.index.alarmAt !== undefined) return;
-    this.index.alarmAt = this.now + ALARM_RETRY_MS;
-    this.log(`${why}: runtime retries the index alarm at t+${this.index.alarmAt - START}ms`);
-  }
-
   private retryAlarm(slot: Slot, why: string): void {
     if (slot.storage.alarmAt !== undefined) return;
     slot.storage.alarmAt = this.now + ALARM_RETRY_MS;
@@ -952,21 +860,31 @@ export class World {
 
   private restart(target: number | "index", hang: boolean, why: string): void {
     if (target === "index") {
+      // Every customer object, with all it holds.
       this.counters.indexRestarts += 1;
-      const index = this.index;
-      if (hang) index.hungGens.add(index.gen);
-      index.gen += 1;
-      for (const p of index.pending) p.fail();
-      index.pending.clear();
-      for (const a of index.alarmsRunning) a.done = true;
-      if (index.alarmsRunning.length > 0) this.retryIndexAlarm("index alarm handler interrupted by the restart");
-      index.alarmsRunning = [];
-      index.instance = this.newIndexInstance(index.gen);
-      this.log(`index restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${index.gen}`);
+      for (const customerId of this.customerObjects.keys()) this.restartCustomer(customerId, hang, why);
       return;
     }
     if (this.slots.length === 0) return;
-    const slot = this.slots[target % this.slots.length]!;
+    const named = this.slots[target % this.slots.length]!;
+    // The interaction lives in its customer's object: that object restarts, with all it holds.
+    if (named.customer !== undefined) this.restartCustomer(named.customer, hang, why);
+    else this.restartSlot(named, hang, why);
+  }
+
+  /** A customer object restarts: its `CustomerCalls` and every interaction it holds. */
+  private restartCustomer(customerId: string, hang: boolean, why: string): void {
+    const object = this.customerObject(customerId);
+    if (hang) object.hungGens.add(object.gen);
+    object.gen += 1;
+    for (const p of object.pending) p.fail();
+    object.pending.clear();
+    object.instance = this.newCustomerInstance(customerId);
+    this.log(`customer object ${JSON.stringify(customerId)} restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${object.gen}`);
+    for (const slot of this.slots) if (slot.customer === customerId) this.restartSlot(slot, hang, why);
+  }
+
+  private restartSlot(slot: Slot, hang: boolean, why: string): void {
     this.counters.restarts += 1;
     const stored = slot.storage.record;
     if (stored?.state === "dispatching") this.counters.restartsWhileDispatching += 1;
@@ -1043,7 +961,7 @@ export class World {
     }
     entry.who = input.customerId;
     this.log(`create (call ${entry.seq}) for ${JSON.stringify(raw)}`);
-    this.indexRpc("create", (index) => index.create(input), { hung: () => false }).then(
+    this.indexRpc(input.customerId, "create", (object) => object.create(input), { hung: () => false }).then(
       (outcome) => {
         entry.done = entry.acked = true;
         entry.outcome = outcome as CallLog["outcome"];
@@ -1276,16 +1194,6 @@ export class World {
           out.push(`(l) #${slot.n}: ${copy.upstreamId} left waiting upstream while the proxy ends ${final ?? "never stored"}`);
         }
       }
-    }
-    // (d) no index entry outlives its interaction.
-    for (const [key, id] of this.index.kv) {
-      if (!key.startsWith("customer:")) continue;
-      const slot = this.byId.get(String(id));
-      if (!slot || slot.purged || slot.storage.record === undefined) out.push(`(d) index entry ${key.slice(0, 18)}… → ${this.label(String(id))} outlives its interaction (${slot ? (slot.purged ? "purged" : "never stored") : "never created"})`);
-    }
-    // (d) an entry still unconfirmed has an alarm that will check it.
-    for (const key of this.index.kv.keys()) {
-      if (key.startsWith("unconfirmed:") && this.index.alarmAt === undefined) out.push(`(d) index marker for ${this.label(key.slice(12))} left without an alarm to check it`);
     }
     // (f) no acknowledged create lost.
     for (const c of this.calls) {

@@ -149,7 +149,8 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
       return instruction({ instruction: "reject" });
     }
   }
-  const outcome = await stub.claim(interactionId, workerSid);
+  const outcome = await stub.claim(interactionId, workerSid, true);
+  c.set("told", outcome.log);
   if (outcome.proceed) return instruction({ instruction: "accept" });
   warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), interactionId);
   // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has

@@ -1,0 +1,47 @@
+import type { CreateInteraction } from "../diyalog/create-request";
+import type { CreateOutcome, Told } from "./interaction-core";
+
+/** What `CustomerCalls` needs from the customer's object. */
+export interface CustomerHost {
+  /** The id of the customer's latest stored interaction, if any is stored. */
+  latest(): string | undefined;
+  /** Creates (or, with `existing`, looks up) the interaction, as `InteractionCore.create` does. */
+  create(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }, told?: Told): Promise<CreateOutcome>;
+  /** A fresh, unguessable interaction id that names this object. */
+  newId(): string;
+}
+
+/**
+ * The one-active-interaction-per-customer rule, in the customer's own object (which stores all of
+ * that customer's interactions, so the rule needs no index and no write of its own):
+ * - a create already in flight for this customer is joined, so a double tap gets the same outcome;
+ * - otherwise the latest interaction is asked whether it is still the customer's call (active, or,
+ *   on an upstream without a veto, a cancel not yet confirmed); if so its outcome is the answer and
+ *   nothing new is dispatched;
+ * - otherwise a fresh id is drawn and the new interaction is created. Its record is stored in the
+ *   same synchronous step, before anything is sent upstream, so it is the latest from then on.
+ */
+export class CustomerCalls {
+  private inFlight: Promise<CreateOutcome> | undefined;
+
+  constructor(private readonly host: CustomerHost) {}
+
+  /** `requestId` (the caller's `x-request-id`) only travels on to the upstream calls. */
+  create(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
+    if (this.inFlight) return this.inFlight;
+    const run = this.createOnce(input, told).finally(() => {
+      if (this.inFlight === run) this.inFlight = undefined;
+    });
+    this.inFlight = run;
+    return run;
+  }
+
+  private async createOnce(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
+    const latest = this.host.latest();
+    if (latest !== undefined) {
+      const outcome = await this.host.create({ ...input, interactionId: latest, existing: true }, told);
+      if (outcome.kind !== "inactive") return outcome;
+    }
+    return this.host.create({ ...input, interactionId: this.host.newId(), existing: false }, told);
+  }
+}

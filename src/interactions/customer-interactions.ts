@@ -1,0 +1,180 @@
+import { DurableObject } from "cloudflare:workers";
+import { objectConfig } from "../config";
+import { objectAdapter } from "../upstreams";
+import type { CreateInteraction } from "../diyalog/create-request";
+import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host, type Told } from "./interaction-core";
+import { CustomerCalls } from "./customer-calls";
+import type { Interaction, State } from "./machine";
+import { newInteractionId } from "./stubs";
+import { metricSink } from "../observability/metrics";
+
+/**
+ * What every interaction core of an object shares: the configured upstream adapter and settings,
+ * the clock and timers. Never throws: under an invalid configuration the object still starts, with
+ * an adapter that cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels,
+ * expiries and purges go on.
+ */
+export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "gone" | "markGone" | "releaseCustomer"> {
+  const { config, upstream } = objectConfig(env);
+  return {
+    adapter: objectAdapter(config, upstream, env),
+    settings: {
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      createDeadlineMs: config.createDeadlineMs,
+      queueTimeoutMs: config.queueTimeoutSeconds * 1000,
+      retentionMs: config.retentionSeconds * 1000,
+    },
+    now: () => Date.now(),
+    sleep: (ms, cancel) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        cancel?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      }),
+    timeout: (ms) => AbortSignal.timeout(ms),
+    waitUntil: (work) => ctx.waitUntil(work),
+    metric: metricSink(env.METRICS),
+  };
+}
+
+/** Storage key of an interaction's record. */
+const RECORD = "ix:";
+
+/**
+ * One Durable Object per customer (named by the keyed digest of the customerId), holding all of that
+ * customer's interactions: a create is one hop, the one-active-call rule is checked where the
+ * records are (`CustomerCalls`), and a read or cancel reaches the object from the interaction id.
+ * Each interaction is an `InteractionCore` over its own record; the object gives the cores storage,
+ * timers, the upstream adapter and one alarm shared by all of them: each core's wanted wake-up is
+ * kept in memory, and the stored alarm is only ever moved earlier while requests run (an early
+ * alarm is harmless: every core's `alarm` finishes only what is due) and set exactly when it fires,
+ * after every stored interaction has been looked at.
+ */
+export class CustomerInteractions extends DurableObject<Env> {
+  private readonly cores = new Map<string, InteractionCore>();
+  /** When each loaded core wants its next alarm. */
+  private readonly wants = new Map<string, number>();
+  /** The stored alarm, as this instance last read or set it (null: none; undefined: not read yet). */
+  private alarmAt: number | null | undefined;
+  private readonly calls: CustomerCalls;
+  private readonly base: ReturnType<typeof hostBase>;
+
+  /** Never throws (see `hostBase`). */
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.base = hostBase(ctx, env);
+    this.calls = new CustomerCalls({
+      latest: () => this.latestId(),
+      create: (input, told) => this.core(input.interactionId).create(input, told),
+      newId: () => newInteractionId(ctx.id.toString()),
+    });
+  }
+
+  /**
+   * Reads the stored alarm once per instance, before anything may move it. An object with no record
+   * has none (the purge of the last record deletes it), so a new customer's create reads nothing.
+   */
+  private async ready(): Promise<void> {
+    if (this.alarmAt !== undefined) return;
+    const stored = this.storedIds().length === 0 ? null : await this.ctx.storage.getAlarm();
+    if (this.alarmAt === undefined) this.alarmAt = stored;
+  }
+
+  /**
+   * The core of one interaction, made on first use (one for an id this object does not hold finds
+   * nothing: every method answers "no such interaction").
+   */
+  private core(interactionId: string): InteractionCore {
+    let core = this.cores.get(interactionId);
+    if (core) return core;
+    const key = RECORD + interactionId;
+    const kv = this.ctx.storage.kv;
+    core = new InteractionCore({
+      ...this.base,
+      // Nothing outside this object can create one of its interactions: no id is ever "gone".
+      gone: () => false,
+      markGone: () => {},
+      releaseCustomer: async () => {},
+      load: () => kv.get<Interaction>(key),
+      store: (ix) => kv.put(key, ix),
+      setAlarm: (at) => this.want(interactionId, at),
+      deleteAll: async () => {
+        this.wants.delete(interactionId);
+        if (this.storedIds().some((id) => id !== interactionId)) kv.delete(key);
+        else {
+          // The last one: nothing of the customer stays, the alarm goes too.
+          const deleted = this.ctx.storage.deleteAll();
+          this.alarmAt = null; // before anything else may run and set a new one
+          await deleted;
+        }
+      },
+    });
+    this.cores.set(interactionId, core);
+    return core;
+  }
+
+  private storedIds(): string[] {
+    return [...this.ctx.storage.kv.list({ prefix: RECORD })].map(([key]) => key.slice(RECORD.length));
+  }
+
+  /** The customer's latest stored interaction. */
+  private latestId(): string | undefined {
+    let latest: Interaction | undefined;
+    for (const [, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
+    return latest?.interactionId;
+  }
+
+  /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
+  private want(interactionId: string, at: number | undefined): void {
+    if (at === undefined) this.wants.delete(interactionId);
+    else this.wants.set(interactionId, at);
+    // (`ready` ran first: every way in awaits it; unknown would count as none, which is still safe
+    // for the wanting core but could move another core's earlier alarm later.)
+    if (at !== undefined && (this.alarmAt == null || at < this.alarmAt)) {
+      this.alarmAt = at;
+      void this.ctx.storage.setAlarm(at);
+    }
+  }
+
+  /** Creates the customer's call; `log` carries the transitions it caused, for the request's log line. */
+  async create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome & { log: Told }> {
+    await this.ready();
+    const told: Told = {};
+    return { ...(await this.calls.create(input, told)), log: told };
+  }
+
+
+  /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
+  async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
+    await this.ready();
+    const told: Told = {};
+    return { ...(await this.core(interactionId).cancel(interactionId, requestId, told)), log: told };
+  }
+
+  /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
+  async claim(interactionId: string, agentId?: string, tell = false): Promise<ClaimOutcome & { log?: Told }> {
+    await this.ready();
+    const told: Told | undefined = tell ? {} : undefined;
+    return { ...this.core(interactionId).claim(interactionId, agentId, told), log: told };
+  }
+
+  async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null> {
+    await this.ready();
+    return this.core(interactionId).upstreamEvent(interactionId, kind, reason);
+  }
+
+  get(interactionId: string): Interaction | null {
+    return this.core(interactionId).get(interactionId);
+  }
+
+  /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null; // a fired alarm is no longer stored
+    await Promise.all(this.storedIds().map((id) => this.core(id).alarm()));
+    let next: number | undefined;
+    for (const at of this.wants.values()) if (next === undefined || at < next) next = at;
+    if (next !== undefined && next !== this.alarmAt) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+}
