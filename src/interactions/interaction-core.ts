@@ -275,7 +275,7 @@ export class InteractionCore {
         if (done) return;
         done = true;
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        timer.abort();
+        timer.abort(null); // a reason of its own: no DOMException is made for a timer nobody reads
         resolve();
       };
       const waiter: Waiter = { until, wake: finish };

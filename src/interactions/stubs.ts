@@ -74,13 +74,18 @@ export function interactionStub(env: Env, interactionId: string): InteractionStu
  * then still release their entry there when they purge.
  */
 export function legacyIndexStub(env: Env, customerId: string) {
+  const namespace = personalData(env.CUSTOMERS);
+  return namespace.get(namespace.idFromName(`customers:${legacyIndexShard(customerId)}`));
+}
+
+/** FNV-1a (32 bit) over the UTF-16 code units, mod 64: the legacy index object of a customer. */
+export function legacyIndexShard(customerId: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < customerId.length; i++) {
     hash ^= customerId.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  const namespace = personalData(env.CUSTOMERS);
-  return namespace.get(namespace.idFromName(`customers:${(hash >>> 0) % 64}`));
+  return (hash >>> 0) % 64;
 }
 
 /** The embedded simulator's one queue. */
