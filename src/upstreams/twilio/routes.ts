@@ -57,11 +57,9 @@ function interactionIdOf(taskAttributes: string | null): string | undefined {
   }
 }
 
+/** Twilio's answer format; `no-store` and `nosniff` come from the app's floor (applySecurityHeaders). */
 function instruction(body: object): Response {
-  return new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff" },
-  });
+  return Response.json(body);
 }
 
 /** Keeps background work alive after the answer (no execution context when called outside a request). */
