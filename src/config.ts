@@ -438,7 +438,18 @@ export function getConfig(env: object): ConfigResult {
  * http only for this machine, no credentials, query or fragment. A problem names the variable.
  */
 export function parseBaseUrl(name: string, value: unknown, problems: string[]): string | undefined {
-  const parsed = z.safeParse(baseUrl, value);
+  return vendorVariable(baseUrl, name, value, problems);
+}
+
+/** A vendor adapter's poll interval (GENESYS_POLL_SECONDS, …): whole seconds from 1 to 300, 5 when unset. */
+export function parsePollSeconds(name: string, value: unknown, problems: string[]): number {
+  // As text first, so that any value that is not one reads "must be an integer from 1 to 300".
+  return vendorVariable(integer(5, 1, 300), name, varText(value), problems) ?? 5;
+}
+
+/** A vendor adapter's variable by one of the rules above; a problem names the variable. */
+function vendorVariable<T>(schema: z.ZodMiniType<T>, name: string, value: unknown, problems: string[]): T | undefined {
+  const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) problems.push(`${name}: ${issue.message}`);
   return undefined;

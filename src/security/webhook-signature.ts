@@ -1,3 +1,5 @@
+import { sameSignature } from "./digest";
+
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com, spec/standard-webhooks.md) for the
  * generic `http` upstream (design §2): every request in both directions carries `webhook-id`,
@@ -143,7 +145,7 @@ export async function verifyWebhook(
 
   // Compared as base64 text, like the reference libraries: decoding first would also accept
   // unpadded or non-canonical spellings of the same MAC, which no conforming sender produces.
-  const candidates = parseSignatureHeader(signatureHeader).map((s) => encoder.encode(s));
+  const candidates = parseSignatureHeader(signatureHeader);
   let matched = false;
   for (const secret of secrets) {
     let key: CryptoKey | null;
@@ -154,14 +156,9 @@ export async function verifyWebhook(
     }
     if (!key) continue;
     // The header text, not the parsed number, is what the sender signed (e.g. leading zeros).
-    const expected = encoder.encode(encodeBase64(await hmac(key, id, timestampHeader, body)));
-    for (const candidate of candidates) {
-      // The expected length is public (44 characters for HMAC-SHA256), so checking it first leaks
-      // nothing, and timingSafeEqual needs equal lengths. No early exit: every pair is compared.
-      if (candidate.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(candidate, expected)) {
-        matched = true;
-      }
-    }
+    const expected = encodeBase64(await hmac(key, id, timestampHeader, body));
+    // No early exit: every pair is compared.
+    for (const candidate of candidates) if (sameSignature(candidate, expected)) matched = true;
   }
   return matched ? { ok: true, id } : { ok: false, reason: "bad_signature" };
 }

@@ -76,6 +76,17 @@ export function backoffMs(attempt: number, retryAfterMs?: number, random: () => 
 }
 
 /** Reads `Retry-After` (seconds or an HTTP date) into milliseconds. */
+/** Why a call got no answer at all: its deadline ("timed out") or the network ("network error"). */
+export function unanswered(err: unknown): "timed out" | "network error" {
+  const name = err instanceof Error ? err.name : "Error";
+  return name === "TimeoutError" || name === "AbortError" ? "timed out" : "network error";
+}
+
+/** A call that never got an answer: always worth another try. */
+export function unreachable(err: unknown): Retry {
+  return { kind: "retry", reason: unanswered(err) };
+}
+
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();

@@ -24,13 +24,16 @@ import { metricSink } from "../observability/metrics";
 
 const CallbackInteractionId = z.string().check(z.minLength(1), z.maxLength(128));
 
+// `type` is a `z.literal` in both bodies (a list of values reads as an enum in JSON Schema): one
+// zod class instead of two in the bundle, with the same messages (design §2).
+
 export const ClaimBody = z.object({
   type: z.literal("claim"),
   interactionId: CallbackInteractionId,
   agentId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });
 export const EventBody = z.object({
-  type: z.enum(["abandoned", "completed", "failed"]),
+  type: z.literal(["abandoned", "completed", "failed"]),
   interactionId: CallbackInteractionId,
   reason: z.optional(z.string().check(z.maxLength(500))),
 });

@@ -135,6 +135,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Delivered {
   status: number;
   contentType: string;
+  headers: Headers;
   text: string;
   instruction: string | undefined;
 }
@@ -151,7 +152,7 @@ async function post(d: { url: string; headers: Record<string, string>; body: str
   } catch {
     instruction = undefined;
   }
-  return { status: res.status, contentType, text, instruction };
+  return { status: res.status, contentType, headers: res.headers, text, instruction };
 }
 
 /** The fake reserves the Task for a worker; the callback is delivered and its answer applied. */
@@ -412,6 +413,9 @@ describe("the assignment veto", () => {
     const answer = await offer(t.sid, worker);
     expect(answer.status).toBe(200);
     expect(answer.contentType).toMatch(/^application\/json/);
+    // Never cached by anything between TaskRouter and the proxy, never sniffed.
+    expect(answer.headers.get("cache-control")).toBe("no-store");
+    expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     expect(JSON.parse(answer.text)).toEqual({ instruction: "accept" });
     const view = await read(id);
     expect(view.body.result.timeline.at(-1)).toMatchObject({ state: "assigned", detail: `agent ${worker} took the call` });

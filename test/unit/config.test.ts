@@ -322,6 +322,20 @@ describe("parseConfig: each bad value names its variable", () => {
     }
     expect(parseConfig({ UPSTREAM: {} }).ok).toBe(false);
   });
+
+  it("a value that is not text, a number or a boolean is named, as are values that parse but break a rule", () => {
+    for (const value of [{}, [], null, Symbol.for("x")]) {
+      expect(problems({ UPSTREAM: value, SIM_AGENTS: "7" })).toEqual(["UPSTREAM: Invalid input"]);
+      expect(problems({ DIYALOG_API_KEYS: value })).toEqual(["DIYALOG_API_KEYS: Invalid input"]);
+      expect(problems({ IDENTITY_NUMBER_ATTRIBUTE: value })).toEqual(["IDENTITY_NUMBER_ATTRIBUTE: Invalid input"]);
+    }
+    // One problem per variable, in the order of the variables, whatever the order of the env.
+    expect(problems({ SIM_AGENTS: "x", UPSTREAM_TIMEOUT_MS: "1", CUSTOMER_REF_KEY: `${btoa("r".repeat(32))},${btoa("s".repeat(32))}` })).toEqual([
+      "UPSTREAM_TIMEOUT_MS: must be an integer from 100 to 60000",
+      "SIM_AGENTS: must be an integer from 0 to 100",
+      "CUSTOMER_REF_KEY: takes one key",
+    ]);
+  });
 });
 
 describe("getConfig", () => {

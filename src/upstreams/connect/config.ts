@@ -1,4 +1,4 @@
-import { parseBaseUrl, varText } from "../../config";
+import { parseBaseUrl, parsePollSeconds, varText } from "../../config";
 /**
  * The `amazon-connect` adapter's own variables (design §3 "Adapter configuration"). Parsed once per
  * isolate through the VENDOR_CONFIG registry; every problem names its variable and never echoes a
@@ -38,12 +38,7 @@ export function parseConnectConfig(env: Record<string, unknown>): Parsed {
   const instanceId = read("CONNECT_INSTANCE_ID", /^[A-Za-z0-9-]{1,100}$/, "must be the instance ID (the last part of the instance ARN)");
   const contactFlowId = read("CONNECT_CONTACT_FLOW_ID", /^[A-Za-z0-9-]{1,500}$/, "must be the flow ID (the last part of the flow ARN)");
 
-  let pollSeconds = 5;
-  const poll = varText(env["CONNECT_POLL_SECONDS"]);
-  if (poll !== undefined) {
-    pollSeconds = Number(poll);
-    if (!/^\d+$/.test(poll) || pollSeconds < 1 || pollSeconds > 300) problems.push("CONNECT_POLL_SECONDS: must be an integer from 1 to 300");
-  }
+  const pollSeconds = parsePollSeconds("CONNECT_POLL_SECONDS", env.CONNECT_POLL_SECONDS, problems);
 
   const endpoint = parseBaseUrl("CONNECT_ENDPOINT", varText(env.CONNECT_ENDPOINT) ?? `https://connect.${region}.amazonaws.com`, problems) ?? "";
 

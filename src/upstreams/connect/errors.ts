@@ -1,4 +1,4 @@
-import { parseRetryAfter } from "../adapter";
+import { parseRetryAfter, unanswered } from "../adapter";
 
 /**
  * AWS JSON (restJson1) errors: the type comes in `x-amzn-ErrorType` (`Type:namespace-url`) or in the
@@ -74,7 +74,5 @@ export async function awsFailure(operation: Operation, response: Response): Prom
 
 /** A call that never got an answer: always worth another try. */
 export function unreachable(operation: Operation, err: unknown): Failure {
-  const name = err instanceof Error ? err.name : "Error";
-  const what = name === "TimeoutError" || name === "AbortError" ? "timed out" : "network error";
-  return { ok: false, transient: true, reason: `${operation} ${what}` };
+  return { ok: false, transient: true, reason: `${operation} ${unanswered(err)}` };
 }

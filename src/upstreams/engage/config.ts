@@ -1,4 +1,4 @@
-import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, varText } from "../../config";
+import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, parsePollSeconds, varText } from "../../config";
 
 /**
  * The `genesys-engage` adapter's variables (design §3 "Adapter configuration"), parsed once per
@@ -45,12 +45,11 @@ export function parseEngageConfig(env: Record<string, unknown>): Parsed {
   for (const [name, value] of [["API_KEY", apiKey], ["USERNAME", username], ["PASSWORD", password]]) {
     if (value !== undefined && !headerSafe(value)) problems.push(`ENGAGE_${name}: ${HEADER_SAFE_RULE}`);
   }
-  const poll = v("POLL_SECONDS") ?? "5";
-  if (!/^\d+$/.test(poll) || +poll < 1 || +poll > 300) problems.push("ENGAGE_POLL_SECONDS: must be an integer from 1 to 300");
+  const pollSeconds = parsePollSeconds("ENGAGE_POLL_SECONDS", env.ENGAGE_POLL_SECONDS, problems);
 
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: { api: api as EngageConfig["api"], url: url!, service: service!, apiKey, basic: username && `${username}:${password}`, pollSeconds: +poll },
+    value: { api: api as EngageConfig["api"], url: url!, service: service!, apiKey, basic: username && `${username}:${password}`, pollSeconds },
   };
 }

@@ -1,4 +1,4 @@
-import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, varText } from "../../config";
+import { HEADER_SAFE_RULE, headerSafe, parseBaseUrl, parsePollSeconds, varText } from "../../config";
 
 /**
  * The `genesys-cloud` adapter's own variables (design §3 "Adapter configuration"), parsed once per
@@ -128,11 +128,7 @@ export function parseGenesysConfig(env: Record<string, unknown>): Parsed {
   const lookup = varText(env.GENESYS_AGENT_ID_LOOKUP) ?? "uuid";
   if (lookup !== "uuid" && lookup !== "employeeId") problems.push('GENESYS_AGENT_ID_LOOKUP: must be "uuid" or "employeeId"');
 
-  const pollText = varText(env.GENESYS_POLL_SECONDS);
-  const pollSeconds = pollText === undefined ? 5 : Number(pollText);
-  if (pollText !== undefined && (!/^\d+$/.test(pollText) || pollSeconds < 1 || pollSeconds > 300)) {
-    problems.push("GENESYS_POLL_SECONDS: must be an integer from 1 to 300");
-  }
+  const pollSeconds = parsePollSeconds("GENESYS_POLL_SECONDS", env.GENESYS_POLL_SECONDS, problems);
 
   const routes = queueRoutes(env.GENESYS_QUEUE_ROUTES, problems);
   const map = fieldMap(env.GENESYS_FIELD_MAP, problems);

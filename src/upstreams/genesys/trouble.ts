@@ -1,4 +1,4 @@
-import { parseRetryAfter, type DispatchResult, type Retry } from "../adapter";
+import { parseRetryAfter, unanswered, type DispatchResult, type Retry } from "../adapter";
 
 /**
  * A Genesys answer (or its absence) already classified: `permanent` refusals fail a create, the rest
@@ -42,8 +42,7 @@ export async function troubleOf(response: Response, permission?: Permission): Pr
 /** A fetch that threw: timeout, abort or network. Always transient. */
 export function unreachable(err: unknown): Trouble {
   if (err instanceof Trouble) return err;
-  const name = err instanceof Error ? err.name : "Error";
-  return new Trouble(false, name === "TimeoutError" || name === "AbortError" ? "Genesys timed out" : "Genesys unreachable");
+  return new Trouble(false, unanswered(err) === "timed out" ? "Genesys timed out" : "Genesys unreachable");
 }
 
 /** A Trouble as the adapter interface's transient failure. */

@@ -1,7 +1,7 @@
 import type { Config } from "../../config";
-import type { CancelResult, DispatchRequest, DispatchResult, UpstreamAdapter, UpstreamRef } from "../adapter";
+import { unreachable, type CancelResult, type DispatchRequest, type DispatchResult, type UpstreamAdapter, type UpstreamRef } from "../adapter";
 import type { TwilioConfig } from "./config";
-import { taskClient, unreachable } from "./tasks";
+import { taskClient } from "./tasks";
 
 /**
  * `twilio-taskrouter` (design §2): each interaction is a Task in `TWILIO_WORKFLOW_SID`. The Workflow's

@@ -5,6 +5,7 @@ import { isInteractionId } from "../../diyalog/routes";
 import { readText } from "../../http/body";
 import { ApiError } from "../../http/envelope";
 import { upstreamId } from "../../interactions/machine";
+import { unreachable } from "../adapter";
 import { interactionStub } from "../../interactions/stubs";
 import { log } from "../../observability/log";
 import { warnClaimRefused } from "../../observability/events";
@@ -12,7 +13,7 @@ import { metricSink } from "../../observability/metrics";
 import { countFailedAuthentication } from "../../security/rate-limit";
 import type { TwilioConfig } from "./config";
 import { verifyTwilioSignature } from "./signature";
-import { RESERVATION_SID, TASK_SID, taskClient, unreachable } from "./tasks";
+import { RESERVATION_SID, TASK_SID, taskClient } from "./tasks";
 
 /**
  * The Workflow's AssignmentCallbackUrl, `{PUBLIC_BASE_URL}/v1/upstream/twilio/assignment`: TaskRouter
@@ -56,11 +57,9 @@ function interactionIdOf(taskAttributes: string | null): string | undefined {
   }
 }
 
+/** Twilio's answer format; `no-store` and `nosniff` come from the app's floor (applySecurityHeaders). */
 function instruction(body: object): Response {
-  return new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff" },
-  });
+  return Response.json(body);
 }
 
 /** Keeps background work alive after the answer (no execution context when called outside a request). */

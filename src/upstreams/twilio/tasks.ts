@@ -22,11 +22,6 @@ const WITH_AGENT = new Set(["assigned", "wrapping", "completed"]);
 
 type Refusal = { kind: "rejected"; reason: string; status: number } | Retry;
 
-export function unreachable(err: unknown): Retry {
-  const name = err instanceof Error ? err.name : "Error";
-  return { kind: "retry", reason: name === "TimeoutError" || name === "AbortError" ? "timed out" : "network error" };
-}
-
 /** Reads the JSON answer, or undefined when it is not JSON (never throws). */
 async function json(response: Response): Promise<Record<string, unknown> | undefined> {
   try {
