@@ -26,7 +26,7 @@ export interface CreateInteraction {
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "must be a string, number, boolean or null (nested values are not allowed)",
 });
-const attributeObject = z.record(z.string(), scalar, { error: "must be an object" });
+const attributeObject = z.catchall(z.object({}, { error: "must be an object" }), scalar);
 
 /**
  * The request body as Diyalog sends it. Unknown top-level fields are allowed (Diyalog may add some).
@@ -34,12 +34,8 @@ const attributeObject = z.record(z.string(), scalar, { error: "must be an object
  */
 export const CreateInteractionBody = z.looseObject({
   customerId: z.union([z.string(), z.number()], { error: "is required and must be a string or a non-negative integer" }),
-  attachedData: z.optional(
-    z.nullable(
-      z.union([z.array(attributeObject), attributeObject], { error: "must be an array of objects or an object" }),
-    ),
-  ),
-  identityNumber: z.optional(z.nullable(z.string({ error: "must be a string" }))),
+  attachedData: z.optional(z.union([z.array(attributeObject), attributeObject, z.null()], { error: "must be an array of objects or an object" })),
+  identityNumber: z.optional(z.union([z.string(), z.null()], { error: "must be a string" })),
 });
 
 /**
