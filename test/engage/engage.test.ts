@@ -207,4 +207,23 @@ describe(`genesys-engage (${DIALECT})`, () => {
     expect(res.status).toBe(409);
     expect(res.body.errorCode).toBe("already_assigned");
   });
+
+  it("reads that answer 404 for an interaction Engage still holds (a read path the installation does not serve, a gateway's 404): a cancel is not confirmed until a stop went through", async () => {
+    const id = await createQueued("read-404");
+    const [held] = await interactionsOf(id);
+    // Engage still has the interaction queued; only its reads (by id and by external id) answer 404.
+    await faults({ route: "get", status: 404, times: -1 }, { route: "ext", status: 404, times: -1 });
+    const res = await cancel(id);
+    const stops = (await fakeState()).requests.filter((r) => r.route === "stop" && r.path.includes(`/${held!.id}`));
+    if (res.status === 200) {
+      // success:true promises the call never reaches an agent: Engage must no longer hold it.
+      expect(await interactionsOf(id), "DELETE answered success while Engage still holds the interaction (no stop was sent)").toEqual([]);
+    } else {
+      expect(res.status).toBe(503);
+      expect(res.body.errorCode).toBe("cancel_unconfirmed");
+    }
+    await faults();
+    // Routing gives it to an agent now: the proxy must not have told Diyalog it was cancelled.
+    if (res.status === 200) expect(stops.length, "no stop was sent").toBeGreaterThan(0);
+  });
 });
