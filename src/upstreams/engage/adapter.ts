@@ -159,14 +159,19 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
     async cancel(ref: UpstreamRef, signal: AbortSignal): Promise<CancelResult> {
       try {
         const before = await read(ref, signal);
-        if (before === null || (before.ended && !before.agent)) return { kind: "cancelled" };
-        if (before.agent) return { kind: "too_late", agentId: before.agentId };
+        if (before?.ended && !before.agent) return { kind: "cancelled" };
+        if (before?.agent) return { kind: "too_late", agentId: before.agentId };
+        // An id learned from Engage's own answer that now reads as unknown is not proof it is gone
+        // (a failover, a gateway, a GMS without the external-id route): the stop is sent anyway.
         const response = await call("POST", `/${encodeURIComponent(ref.upstreamId)}/stop`, signal, nexus ? "{}" : "");
         if (!response.ok && ![400, 404, 409].includes(response.status)) throw await troubleOf(response);
         await response.body?.cancel();
+        // Unknown both to the reads and to the stop: gone.
+        if (before === null && response.status === 404) return { kind: "cancelled" };
         const after = await read(ref, signal);
         if (after?.agent) return { kind: "too_late", agentId: after.agentId };
-        if (after === null || after.ended) return { kind: "cancelled" };
+        // Gone after a stop Engage accepted (a stopped interaction leaves the Interaction Server), or shown ended.
+        if (after?.ended || (after === null && response.ok)) return { kind: "cancelled" };
         return { kind: "retry", reason: "Engage has not confirmed the stop yet" };
       } catch (err) {
         return retry(unreachable(err));
@@ -178,7 +183,9 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
       try {
         const now = await read(ref, signal);
         if (now?.agent) return { kind: "assigned", agentId: now.agentId };
-        return now === null || now.ended ? { kind: "gone" } : { kind: "waiting" };
+        // Only an interaction Engage shows ended is gone; one that reads as unknown may be a passing
+        // 404 (it is stopped, and confirmed, by the cleanup when the call expires or is cancelled).
+        return now?.ended ? { kind: "gone" } : { kind: "waiting" };
       } catch (err) {
         return retry(unreachable(err));
       }
