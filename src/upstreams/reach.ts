@@ -11,12 +11,15 @@ export function upstreamFetch(config: Pick<Config, "access">, env: object): type
   const mtls = (env as { UPSTREAM_MTLS?: Fetcher }).UPSTREAM_MTLS;
   const access = config.access;
   return (input, init) => {
-    let options = init;
+    // Redirects are never followed: the runtime would re-send the headers set here (the Access
+    // token, an API key) and, on a 307/308, the body with the customer's data to whatever host a
+    // redirect names. A 3xx is answered to the adapter like any other unexpected status.
+    const options: RequestInit = { ...init, redirect: "manual" };
     if (access) {
       const headers = new Headers(init?.headers);
       headers.set("cf-access-client-id", access.clientId);
       headers.set("cf-access-client-secret", access.clientSecret);
-      options = { ...init, headers };
+      options.headers = headers;
     }
     // The global is read per call, so a test's stub (or miniflare's outbound service) is honoured.
     return mtls ? mtls.fetch(input as RequestInfo, options as RequestInit<RequestInitCfProperties>) : fetch(input, options);
