@@ -385,6 +385,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     // The header-less mode (README "Deploying for Diyalog") is the one exception: the path is the credential.
     if (parsed.data.ALLOW_UNAUTHENTICATED && !parsed.data.DIYALOG_BASE_PATH) {
       problems.push("ALLOW_UNAUTHENTICATED: true only with DIYALOG_BASE_PATH when ENVIRONMENT=production");
+    } else if (parsed.data.ALLOW_UNAUTHENTICATED && parsed.data.DIYALOG_API_KEYS.length === 0) {
+      // Then the path is the only credential: as hard to guess as a key must be.
+      if (parsed.data.DIYALOG_BASE_PATH!.replace(/\//g, "").length < MIN_API_KEY_LENGTH) {
+        problems.push(`DIYALOG_BASE_PATH: as the only credential, at least ${MIN_API_KEY_LENGTH} characters besides its slashes`);
+      }
     }
     if (problems.length > 0) return { ok: false, problems };
   }
