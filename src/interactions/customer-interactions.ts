@@ -137,8 +137,8 @@ export class CustomerInteractions extends DurableObject<Env> {
     if (this.ids) return this.ids;
     let latest: Interaction | undefined;
     const ids = new Set<string>();
-    for (const [, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) {
-      ids.add(ix.interactionId);
+    for (const [key, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) {
+      ids.add(key.slice(RECORD.length));
       if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
     }
     this.latest = latest?.interactionId;
