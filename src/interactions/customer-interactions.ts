@@ -66,7 +66,7 @@ export class CustomerInteractions extends DurableObject<Env> {
     super(ctx, env);
     this.base = hostBase(ctx, env);
     this.calls = new CustomerCalls({
-      latest: () => this.latestId(),
+      latest: () => (this.stored(), this.latest),
       create: (input, told) => this.core(input.interactionId).create(input, told),
       newId: () => newInteractionId(ctx.id.toString()),
     });
@@ -78,7 +78,7 @@ export class CustomerInteractions extends DurableObject<Env> {
    */
   private async ready(): Promise<void> {
     if (this.alarmAt !== undefined) return;
-    const stored = this.stored().size === 0 ? null : await this.ctx.storage.getAlarm();
+    const stored = this.stored().size ? await this.ctx.storage.getAlarm() : null;
     if (this.alarmAt === undefined) this.alarmAt = stored;
   }
 
@@ -100,23 +100,17 @@ export class CustomerInteractions extends DurableObject<Env> {
       load: () => kv.get<Interaction>(key),
       store: (ix) => {
         kv.put(key, ix);
-        const ids = this.stored();
         // A record stored for the first time is a new interaction: the customer's latest.
-        if (!ids.has(interactionId)) {
-          ids.add(interactionId);
-          this.latest = interactionId;
-        }
+        if (!this.stored().has(interactionId)) this.ids!.add((this.latest = interactionId));
       },
       setAlarm: (at) => this.want(interactionId, at),
       deleteAll: async () => {
         this.wants.delete(interactionId);
         const ids = this.stored();
         ids.delete(interactionId);
-        if (ids.size > 0) {
-          kv.delete(key);
-          if (this.latest === interactionId) this.ids = undefined; // read again when next needed
-        } else {
-          this.latest = undefined;
+        if (this.latest === interactionId) this.ids = undefined; // the latest is read again when next needed
+        if (ids.size) kv.delete(key);
+        else {
           // The last one: nothing of the customer stays, the alarm goes too.
           const deleted = this.ctx.storage.deleteAll();
           this.alarmAt = null; // before anything else may run and set a new one
@@ -143,12 +137,6 @@ export class CustomerInteractions extends DurableObject<Env> {
     }
     this.latest = latest?.interactionId;
     return (this.ids = ids);
-  }
-
-  /** The customer's latest stored interaction. */
-  private latestId(): string | undefined {
-    this.stored();
-    return this.latest;
   }
 
   /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
