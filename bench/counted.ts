@@ -11,7 +11,7 @@ import worker, * as real from "../src/index";
 
 const counts = { workerRequests: 0, doRequests: 0, storageWrites: 0, logLines: 0 };
 
-for (const level of ["log", "warn", "error"] as const) {
+for (const level of ["log", "info", "warn", "error"] as const) {
   const print = console[level].bind(console);
   console[level] = (...args: unknown[]) => {
     counts.logLines += 1;

@@ -121,8 +121,8 @@ async function cpuMicros(op: () => Promise<unknown>, iterations: number): Promis
 }
 
 export async function measureHotPath(iterations = 3000): Promise<{ createMs: number; cancelMs: number; lines: string[] }> {
-  const quiet = { log: console.log, warn: console.warn };
-  console.log = console.warn = () => {};
+  const quiet = { log: console.log, info: console.info, warn: console.warn };
+  console.log = console.info = console.warn = () => {};
   try {
     const app = createApp();
     const env = fakeEnv();
@@ -164,6 +164,7 @@ export async function measureHotPath(iterations = 3000): Promise<{ createMs: num
     };
   } finally {
     console.log = quiet.log;
+    console.info = quiet.info;
     console.warn = quiet.warn;
   }
 }

@@ -86,13 +86,14 @@ export function createApp(basePath = ""): Hono<AppEnv> {
     // A refused key, a failed signature and throttling are problems an operator sees at LOG_LEVEL=warn.
     // The secret base path is a credential: the route is logged with a placeholder for it.
     const route = loggedRoute(c.req.routePath, basePath);
-    const refused = c.res.status === 401 || c.res.status === 429;
-    if (refused) metricSink(c.env.METRICS)("rejected", { status: c.res.status, outcome: route });
-    log(c.res.status >= 500 ? "error" : refused ? "warn" : "info", "request", {
+    const { status } = c.res;
+    const refused = status === 401 || status === 429;
+    if (refused) metricSink(c.env.METRICS)("rejected", { status, outcome: route });
+    log(status >= 500 ? "error" : refused ? "warn" : "info", "request", {
       requestId,
       method: c.req.method,
       route,
-      status: c.res.status,
+      status,
       durationMs: Date.now() - started,
       interactionId: c.get("interactionId"),
       ...c.get("told"),

@@ -55,6 +55,9 @@ export class CustomerInteractions extends DurableObject<Env> {
   private readonly wants = new Map<string, number>();
   /** The stored alarm, as this instance last read or set it (null: none; undefined: not read yet). */
   private alarmAt: number | null | undefined;
+  /** The stored records' ids and the latest of them (see `stored`); undefined: not read yet. */
+  private ids: Set<string> | undefined;
+  private latest: string | undefined;
   private readonly calls: CustomerCalls;
   private readonly base: ReturnType<typeof hostBase>;
 
@@ -63,7 +66,7 @@ export class CustomerInteractions extends DurableObject<Env> {
     super(ctx, env);
     this.base = hostBase(ctx, env);
     this.calls = new CustomerCalls({
-      latest: () => this.latestId(),
+      latest: () => (this.stored(), this.latest),
       create: (input, told) => this.core(input.interactionId).create(input, told),
       newId: () => newInteractionId(ctx.id.toString()),
     });
@@ -75,7 +78,7 @@ export class CustomerInteractions extends DurableObject<Env> {
    */
   private async ready(): Promise<void> {
     if (this.alarmAt !== undefined) return;
-    const stored = this.storedIds().length === 0 ? null : await this.ctx.storage.getAlarm();
+    const stored = this.stored().size ? await this.ctx.storage.getAlarm() : null;
     if (this.alarmAt === undefined) this.alarmAt = stored;
   }
 
@@ -95,11 +98,18 @@ export class CustomerInteractions extends DurableObject<Env> {
       markGone: () => {},
       releaseCustomer: async () => {},
       load: () => kv.get<Interaction>(key),
-      store: (ix) => kv.put(key, ix),
+      store: (ix) => {
+        kv.put(key, ix);
+        // A record stored for the first time is a new interaction: the customer's latest.
+        if (!this.stored().has(interactionId)) this.ids!.add((this.latest = interactionId));
+      },
       setAlarm: (at) => this.want(interactionId, at),
       deleteAll: async () => {
         this.wants.delete(interactionId);
-        if (this.storedIds().some((id) => id !== interactionId)) kv.delete(key);
+        const ids = this.stored();
+        ids.delete(interactionId);
+        if (this.latest === interactionId) this.ids = undefined; // the latest is read again when next needed
+        if (ids.size) kv.delete(key);
         else {
           // The last one: nothing of the customer stays, the alarm goes too.
           const deleted = this.ctx.storage.deleteAll();
@@ -112,15 +122,21 @@ export class CustomerInteractions extends DurableObject<Env> {
     return core;
   }
 
-  private storedIds(): string[] {
-    return [...this.ctx.storage.kv.list({ prefix: RECORD })].map(([key]) => key.slice(RECORD.length));
-  }
-
-  /** The customer's latest stored interaction. */
-  private latestId(): string | undefined {
+  /**
+   * The ids of the stored records, read from storage once per instance (one `list`, which also finds
+   * the latest) and then kept up to date by `store` and `deleteAll`: this object is the only writer
+   * of its storage, so no request lists the records again.
+   */
+  private stored(): Set<string> {
+    if (this.ids) return this.ids;
     let latest: Interaction | undefined;
-    for (const [, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
-    return latest?.interactionId;
+    const ids = new Set<string>();
+    for (const [key, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) {
+      ids.add(key.slice(RECORD.length));
+      if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
+    }
+    this.latest = latest?.interactionId;
+    return (this.ids = ids);
   }
 
   /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
@@ -169,7 +185,7 @@ export class CustomerInteractions extends DurableObject<Env> {
   /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */
   override async alarm(): Promise<void> {
     this.alarmAt = null; // a fired alarm is no longer stored
-    await Promise.all(this.storedIds().map((id) => this.core(id).alarm()));
+    await Promise.all([...this.stored()].map((id) => this.core(id).alarm()));
     let next: number | undefined;
     for (const at of this.wants.values()) if (next === undefined || at < next) next = at;
     if (next !== undefined && next !== this.alarmAt) {

@@ -24,9 +24,7 @@ async function customerRefKey(raw: string): Promise<CryptoKey> {
 
 /** base64url without padding. */
 export function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  let binary = "";
-  for (const b of new Uint8Array(bytes)) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
 /** HMAC-SHA256 of the customerId under `CUSTOMER_REF_KEY` (raw env string), base64url (43 characters). */

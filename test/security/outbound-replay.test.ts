@@ -26,7 +26,7 @@ async function created(prefix: string): Promise<string> {
 
 describe("the proxy's signed outbound requests are bound to their target", () => {
   it("its signed cancel of one call, replayed as a cancel of another, is refused and changes nothing", async () => {
-    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "info").mockImplementation(() => {});
     await fetch(`${FAKE}/__control/reset`, { method: "POST", body: "{}" });
     const a = await created("replay-a");
     const b = await created("replay-b");
@@ -43,7 +43,7 @@ describe("the proxy's signed outbound requests are bound to their target", () =>
   });
 
   it("its signed create, replayed with another Idempotency-Key, is refused: one upstream copy", async () => {
-    vi.spyOn(console, "log").mockImplementation(() => {});
+    vi.spyOn(console, "info").mockImplementation(() => {});
     await fetch(`${FAKE}/__control/reset`, { method: "POST", body: "{}" });
     const id = await created("replay-create");
     const create = (await fakeState()).captured.find((r) => r.method === "POST")!;

@@ -177,15 +177,18 @@ async function queued(canVeto: boolean, upstreamId = "A"): Promise<World> {
 }
 
 let consoleLog: typeof console.log;
+let consoleInfo: typeof console.info;
 let consoleWarn: typeof console.warn;
 beforeEach(() => {
   // The core's structured log lines would fill the output.
   consoleLog = console.log;
+  consoleInfo = console.info;
   consoleWarn = console.warn;
-  console.log = console.warn = () => {};
+  console.log = console.info = console.warn = () => {};
 });
 afterEach(() => {
   console.log = consoleLog;
+  console.info = consoleInfo;
   console.warn = consoleWarn;
 });
 

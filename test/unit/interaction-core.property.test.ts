@@ -122,11 +122,11 @@ async function simulate(scenario: Scenario, s: fc.Scheduler, drain: boolean): Pr
   const world = new World(s, scenario);
   const random = Math.random;
   const dateNow = Date.now;
-  const { log, warn, error } = console;
+  const { log, info, warn, error } = console;
   Math.random = mulberry32(scenario.randomSeed);
   // The real CustomerObject reads Date.now(): it is the world's virtual clock here.
   Date.now = () => world.now;
-  console.log = console.warn = console.error = () => {};
+  console.log = console.info = console.warn = console.error = () => {};
   try {
     s.scheduleSequence(scenario.commands.map((command) => ({ label: JSON.stringify(command), builder: () => world.run(command) })));
     const quiescent = await world.settle(SETTLE_ROUNDS);
@@ -138,7 +138,7 @@ async function simulate(scenario: Scenario, s: fc.Scheduler, drain: boolean): Pr
   } finally {
     Math.random = random;
     Date.now = dateNow;
-    Object.assign(console, { log, warn, error });
+    Object.assign(console, { log, info, warn, error });
   }
 }
 

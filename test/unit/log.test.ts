@@ -6,7 +6,7 @@ import { log } from "../../src/observability/log";
 function capture(run: () => void): { info: string[]; warn: string[]; error: string[] } {
   const lines = { info: [] as string[], warn: [] as string[], error: [] as string[] };
   const spies = [
-    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.info.push(line)),
+    vi.spyOn(console, "info").mockImplementation((line: string) => void lines.info.push(line)),
     vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.warn.push(line)),
     vi.spyOn(console, "error").mockImplementation((line: string) => void lines.error.push(line)),
   ];

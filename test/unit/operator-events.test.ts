@@ -52,7 +52,7 @@ async function warnLines(run: () => Promise<unknown>): Promise<Record<string, un
   getConfig({ LOG_LEVEL: "warn" });
   const lines: string[] = [];
   const warn = vi.spyOn(console, "warn").mockImplementation((line: string) => void lines.push(line));
-  const info = vi.spyOn(console, "log").mockImplementation(() => {});
+  const info = vi.spyOn(console, "info").mockImplementation(() => {});
   try {
     await run();
   } finally {
