@@ -231,8 +231,8 @@ const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
   auth: z.enum(["api_keys", "unauthenticated"]),
-  /** "encrypted" with PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY set; else the built-in development keys. */
-  personalData: z.enum(["encrypted", "development-keys"]),
+  /** "not-encrypted" until records are stored encrypted; then "encrypted" with PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY set, else "development-keys". */
+  personalData: z.enum(["not-encrypted", "encrypted", "development-keys"]),
   /** DATA_JURISDICTION: where personal-data Durable Objects are created; null = no jurisdiction. */
   jurisdiction: z.nullable(z.enum(["eu", "fedramp"])),
   ...Build,

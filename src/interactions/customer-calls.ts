@@ -22,17 +22,20 @@ export interface CustomerHost {
  *   same synchronous step, before anything is sent upstream, so it is the latest from then on.
  */
 export class CustomerCalls {
-  private inFlight: Promise<CreateOutcome> | undefined;
+  private inFlight: { customerId: string; run: Promise<CreateOutcome> } | undefined;
 
   constructor(private readonly host: CustomerHost) {}
 
   /** `requestId` (the caller's `x-request-id`) only travels on to the upstream calls. */
-  create(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
-    if (this.inFlight) return this.inFlight;
+  async create(input: CreateInteraction & { requestId?: string }, told?: Told): Promise<CreateOutcome> {
+    // Only the same customer's double tap joins; anyone else sharing the object (a digest
+    // collision) waits for it to settle and then goes through the rule like any create.
+    while (this.inFlight && this.inFlight.customerId !== input.customerId) await this.inFlight.run.catch(() => undefined);
+    if (this.inFlight) return this.inFlight.run;
     const run = this.createOnce(input, told).finally(() => {
-      if (this.inFlight === run) this.inFlight = undefined;
+      if (this.inFlight?.run === run) this.inFlight = undefined;
     });
-    this.inFlight = run;
+    this.inFlight = { customerId: input.customerId, run };
     return run;
   }
 

@@ -106,6 +106,7 @@ export class CustomerInteractions extends DurableObject<Env> {
       setAlarm: (at) => this.want(interactionId, at),
       deleteAll: async () => {
         this.wants.delete(interactionId);
+        this.cores.delete(interactionId);
         const ids = this.stored();
         ids.delete(interactionId);
         if (this.latest === interactionId) this.ids = undefined; // the latest is read again when next needed
@@ -159,27 +160,37 @@ export class CustomerInteractions extends DurableObject<Env> {
   }
 
 
+  /**
+   * The core of an interaction this object holds (in memory or stored); none for any other id, so a
+   * read or cancel of a made-up id leaves nothing behind in the object.
+   */
+  private held(interactionId: string): InteractionCore | undefined {
+    return this.cores.get(interactionId) ?? (this.stored().has(interactionId) ? this.core(interactionId) : undefined);
+  }
+
   /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
   async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
     await this.ready();
     const told: Told = {};
-    return { ...(await this.core(interactionId).cancel(interactionId, requestId, told)), log: told };
+    const core = this.held(interactionId);
+    return core ? { ...(await core.cancel(interactionId, requestId, told)), log: told } : { kind: "not_found" };
   }
 
   /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
   async claim(interactionId: string, agentId?: string, tell = false): Promise<ClaimOutcome & { log?: Told }> {
     await this.ready();
     const told: Told | undefined = tell ? {} : undefined;
-    return { ...this.core(interactionId).claim(interactionId, agentId, told), log: told };
+    const core = this.held(interactionId);
+    return core ? { ...core.claim(interactionId, agentId, told), log: told } : { proceed: false, reason: "not_found" };
   }
 
   async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null> {
     await this.ready();
-    return this.core(interactionId).upstreamEvent(interactionId, kind, reason);
+    return this.held(interactionId)?.upstreamEvent(interactionId, kind, reason) ?? null;
   }
 
   get(interactionId: string): Interaction | null {
-    return this.core(interactionId).get(interactionId);
+    return this.held(interactionId)?.get(interactionId) ?? null;
   }
 
   /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */

@@ -27,9 +27,13 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
-/** HMAC-SHA256 of the customerId under `CUSTOMER_REF_KEY` (raw env string), base64url (43 characters). */
+/**
+ * HMAC-SHA256 of the customerId under `CUSTOMER_REF_KEY` (the env text without surrounding
+ * whitespace, as the configuration reads it: a key re-entered with a line break names the same
+ * objects), base64url (43 characters).
+ */
 export async function customerDigest(env: { CUSTOMER_REF_KEY?: string }, customerId: string): Promise<string> {
-  const raw = env.CUSTOMER_REF_KEY || DEVELOPMENT_CUSTOMER_REF_KEY;
+  const raw = env.CUSTOMER_REF_KEY?.trim() || DEVELOPMENT_CUSTOMER_REF_KEY;
   return base64url(await crypto.subtle.sign("HMAC", await customerRefKey(raw), encoder.encode(customerId)));
 }
 
