@@ -32,7 +32,7 @@ const attributeObject = z.catchall(z.object({}, { error: "must be an object" }),
  * The request body as Diyalog sends it. Unknown top-level fields are allowed (Diyalog may add some).
  * This schema describes the wire shape; `normaliseCreate` applies it and then the limits below.
  */
-export const CreateInteractionBody = z.looseObject({
+export const CreateInteractionBody = z.object({
   customerId: z.union([z.string(), z.number()], { error: "is required and must be a string or a non-negative integer" }),
   attachedData: z.optional(z.union([z.array(attributeObject), attributeObject, z.null()], { error: "must be an array of objects or an object" })),
   identityNumber: z.optional(z.union([z.string(), z.null()], { error: "must be a string" })),

@@ -14,7 +14,7 @@ import { metricSink } from "../observability/metrics";
  * an adapter that cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels,
  * expiries and purges go on.
  */
-export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "gone" | "markGone" | "releaseCustomer"> {
+export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "releaseCustomer"> {
   const { config, upstream } = objectConfig(env);
   return {
     adapter: objectAdapter(config, upstream, env),
@@ -93,9 +93,6 @@ export class CustomerInteractions extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     core = new InteractionCore({
       ...this.base,
-      // Nothing outside this object can create one of its interactions: no id is ever "gone".
-      gone: () => false,
-      markGone: () => {},
       releaseCustomer: async () => {},
       load: () => kv.get<Interaction>(key),
       store: (ix) => {

@@ -79,13 +79,6 @@ export interface Host {
   timeout(ms: number): AbortSignal;
   load(): Interaction | undefined;
   store(ix: Interaction): void;
-  /**
-   * Whether this id was answered "no such interaction" before it ever stored itself (`markGone`):
-   * such an id is never created afterwards.
-   */
-  gone(): boolean;
-  /** Remembers that this id was answered "no such interaction" (a small marker, no personal data). */
-  markGone(): void;
   /** Deletes everything stored (and the pending alarm). */
   deleteAll(): Promise<void>;
   /** Sets, or with `undefined` clears, the single alarm. */
@@ -392,14 +385,8 @@ export class InteractionCore {
   private async createNow(input: CreateInteraction & { interactionId: string; existing: boolean; requestId?: string }): Promise<CreateOutcome> {
     let ix = this.load();
     if (!ix) {
-      // Once the index was told this id holds nothing, a create for it that was still on its way
-      // (sent by an index instance that was reset meanwhile) must not make it the customer's call
-      // behind the index's back: the index has moved on to another id.
-      if (input.existing) {
-        this.host.markGone();
-        return { kind: "inactive" };
-      }
-      if (this.host.gone()) return { kind: "inactive" };
+      // Asked about an interaction that is not (or no longer) stored: not the customer's call.
+      if (input.existing) return { kind: "inactive" };
       const { interactionId, customerId, attributes, identityNumber } = input;
       ix = createInteraction(
         identityNumber === undefined ? { interactionId, customerId, attributes } : { interactionId, customerId, attributes, identityNumber },
@@ -495,16 +482,6 @@ export class InteractionCore {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return null;
     return this.step(reason === undefined ? { type: "upstream_event", kind } : { type: "upstream_event", kind, reason })!.interaction.state;
-  }
-
-  /**
-   * Whether this interaction has stored itself (the customer index asks, without reading its data).
-   * A "no" is final: a create for this id that arrives later is refused.
-   */
-  exists(interactionId: string): boolean {
-    if (this.get(interactionId) !== null) return true;
-    if (this.load() === null) this.host.markGone();
-    return false;
   }
 
   get(interactionId: string): Interaction | null {

@@ -28,11 +28,9 @@ export class InteractionObject extends DurableObject<Env> {
       ...hostBase(ctx, env),
       load: () => storage.kv.get<Interaction>("interaction"),
       store: (ix) => storage.kv.put("interaction", ix),
-      gone: () => storage.kv.get<boolean>("gone") === true,
-      markGone: () => storage.kv.put("gone", true),
       deleteAll: () => storage.deleteAll(),
       setAlarm: (at) => void (at === undefined ? storage.deleteAlarm() : storage.setAlarm(at)),
-      releaseCustomer: (ix) => legacyIndexStub(env, ix.customerId).release(ix.customerId, ix.interactionId),
+      releaseCustomer: (ix) => legacyIndexStub(env, ix.customerId).release(),
     };
     this.core = new InteractionCore(host);
   }
@@ -51,11 +49,6 @@ export class InteractionObject extends DurableObject<Env> {
 
   get(interactionId: string): Interaction | null {
     return this.core.get(interactionId);
-  }
-
-  /** Whether this interaction has stored itself (the customer index asks, without reading its data). */
-  exists(interactionId: string): boolean {
-    return this.core.exists(interactionId);
   }
 
   override alarm(): Promise<void> {

@@ -70,7 +70,6 @@ class Stale extends Error {}
 class World {
   now = T0;
   stored: Interaction | undefined;
-  gone = false;
   alarmAt: number | undefined;
   released: string[] = [];
   private timers: { at: number; gen: number; fire: () => void }[] = [];
@@ -127,11 +126,6 @@ class World {
       store: (ix) => {
         live();
         this.stored = structuredClone(ix);
-      },
-      gone: () => this.gone,
-      markGone: () => {
-        live();
-        this.gone = true;
       },
       deleteAll: async () => {
         live();
@@ -496,30 +490,6 @@ describe("a lookup upstream never misses a copy an earlier send made (issue 12, 
     expect(world.stored?.state).toBe("queued");
     expect(world.stored?.upstream.copies).toEqual([{ id: "A" }, { id: "B", cleanup: "pending" }]);
     expect(world.upstream.cancels.map((c) => c.request.upstreamId)).toEqual(["B"]);
-  });
-});
-
-describe("an id answered as non-existent never creates itself later (issue 12, a reset index's create still on its way)", () => {
-  it("after a repeat create found nothing, a fresh create for that id is inactive and sends nothing", async () => {
-    const world = new World(new Upstream(false));
-    expect(await world.core.create(input(true))).toEqual({ kind: "inactive" });
-    expect(await world.core.create(input(false))).toEqual({ kind: "inactive" });
-    expect(world.stored).toBeUndefined();
-    expect(world.upstream.dispatches).toHaveLength(0);
-  });
-
-  it("after the index's alarm was told the id does not exist, a fresh create for it is inactive", async () => {
-    const world = new World(new Upstream(false));
-    expect(world.core.exists("ix-1")).toBe(false);
-    world.reset(); // the marker is stored, not kept in memory
-    expect(await world.core.create(input(false))).toEqual({ kind: "inactive" });
-    expect(world.upstream.dispatches).toHaveLength(0);
-  });
-
-  it("an interaction that exists says so, and no marker is stored", async () => {
-    const world = await queued(false);
-    expect(world.core.exists("ix-1")).toBe(true);
-    expect(world.gone).toBe(false);
   });
 });
 

@@ -174,7 +174,7 @@ interface CallLog {
 interface Slot {
   n: number;
   id: string;
-  storage: { record?: Interaction; alarmAt?: number; gone?: boolean };
+  storage: { record?: Interaction; alarmAt?: number };
   /** The customer whose object holds this interaction (set when its create is made). */
   customer?: string;
   gen: number;
@@ -524,12 +524,6 @@ export class World {
           slot.stored.push(ix.state);
           world.log(`#${slot.n} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
         }
-      },
-      gone: () => (live(), slot.storage.gone === true),
-      markGone: () => {
-        live();
-        slot.storage.gone = true;
-        world.log(`#${slot.n} marked gone (never created hereafter)`);
       },
       deleteAll: async () => {
         live();

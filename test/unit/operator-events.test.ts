@@ -33,8 +33,6 @@ function world(adapter: Partial<UpstreamAdapter> = {}) {
     timeout: () => new AbortController().signal,
     load: () => storage.record,
     store: (ix) => void (storage.record = ix),
-    gone: () => false,
-    markGone: () => {},
     deleteAll: async () => {
       delete storage.record;
       delete storage.alarmAt;

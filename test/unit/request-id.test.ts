@@ -81,8 +81,6 @@ describe("interaction core", () => {
       timeout: () => new AbortController().signal,
       load: () => stored,
       store: (ix) => void (stored = ix),
-      gone: () => false,
-      markGone: () => {},
       deleteAll: async () => void (stored = undefined),
       setAlarm: () => {},
       waitUntil: () => {},

@@ -30,8 +30,6 @@ function world(options: { releaseFails?: number } = {}) {
     timeout: () => new AbortController().signal,
     load: () => storage.record,
     store: (ix) => void (storage.record = ix),
-    gone: () => false,
-    markGone: () => {},
     deleteAll: async () => {
       delete storage.record;
       delete storage.alarmAt;
