@@ -145,7 +145,8 @@ async function openById(page: Page, worker: DevWorker, id: string, state: string
   check(`open by id: the interaction is shown, ${state}, with its timeline`, timeline.some((t) => t.includes(state)), timeline.join(" | "));
   check("open by id: no error answer", problems.length === 0, problems.join("\n"));
 
-  const unknown = crypto.randomUUID();
+  // Same customer object, another (case-sensitive) random part: well-formed, but no such interaction.
+  const unknown = `${id.slice(0, 64)}${"Zz".repeat(11)}`;
   await page.fill("#open-id", unknown);
   await page.click("#open");
   await page.waitForFunction(() => /no such interaction/.test(document.getElementById("open-status")?.textContent ?? ""), undefined, { timeout: WAIT_MS });
