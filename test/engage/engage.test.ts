@@ -227,6 +227,21 @@ describe(`genesys-engage (${DIALECT})`, () => {
     if (res.status === 200) expect(stops.length, "no stop was sent").toBeGreaterThan(0);
   });
 
+  it("two interactions under one external id (a lost create answer the lookup did not show yet): DELETE answers success only once Engage holds neither", async () => {
+    // The first create lands but its answer is lost; the lookup before the next attempt does not show it yet.
+    await faults({ route: "create", drop: true }, { route: "ext", status: 404 });
+    const id = await createQueued("twin");
+    await faults();
+    const res = await cancel(id);
+    if (res.status === 200) {
+      // success:true promises the call never reaches an agent: no interaction of this call may stay queued in Engage.
+      expect(await interactionsOf(id), "DELETE answered success while Engage still holds a copy found by the external id").toEqual([]);
+    } else {
+      expect(res.status).toBe(503);
+      expect(res.body.errorCode).toBe("cancel_unconfirmed");
+    }
+  });
+
   it("reads and the stop all answer 404 for an interaction Engage still holds (a gateway's passing 404): the cancel is not confirmed", async () => {
     const id = await createQueued("all-404");
     // Engage still has the interaction queued; a gateway in front of it answers 404 to every read and to the stop.
