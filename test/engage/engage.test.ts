@@ -226,4 +226,34 @@ describe(`genesys-engage (${DIALECT})`, () => {
     // Routing gives it to an agent now: the proxy must not have told Diyalog it was cancelled.
     if (res.status === 200) expect(stops.length, "no stop was sent").toBeGreaterThan(0);
   });
+
+  it("two interactions under one external id (a lost create answer the lookup did not show yet): DELETE answers success only once Engage holds neither", async () => {
+    // The first create lands but its answer is lost; the lookup before the next attempt does not show it yet.
+    await faults({ route: "create", drop: true }, { route: "ext", status: 404 });
+    const id = await createQueued("twin");
+    await faults();
+    const res = await cancel(id);
+    if (res.status === 200) {
+      // success:true promises the call never reaches an agent: no interaction of this call may stay queued in Engage.
+      expect(await interactionsOf(id), "DELETE answered success while Engage still holds a copy found by the external id").toEqual([]);
+    } else {
+      expect(res.status).toBe(503);
+      expect(res.body.errorCode).toBe("cancel_unconfirmed");
+    }
+  });
+
+  it("reads and the stop all answer 404 for an interaction Engage still holds (a gateway's passing 404): the cancel is not confirmed", async () => {
+    const id = await createQueued("all-404");
+    // Engage still has the interaction queued; a gateway in front of it answers 404 to every read and to the stop.
+    await faults({ route: "get", status: 404, times: -1 }, { route: "ext", status: 404, times: -1 }, { route: "stop", status: 404, times: -1 });
+    const res = await cancel(id);
+    await faults();
+    if (res.status === 200) {
+      // success:true promises the call never reaches an agent: Engage must no longer hold it.
+      expect(await interactionsOf(id), "DELETE answered success while Engage still holds the interaction (the stop was never accepted)").toEqual([]);
+    } else {
+      expect(res.status).toBe(503);
+      expect(res.body.errorCode).toBe("cancel_unconfirmed");
+    }
+  });
 });
