@@ -241,19 +241,4 @@ describe(`genesys-engage (${DIALECT})`, () => {
       expect(res.body.errorCode).toBe("cancel_unconfirmed");
     }
   });
-
-  it("reads and the stop all answer 404 for an interaction Engage still holds (a gateway's passing 404): the cancel is not confirmed", async () => {
-    const id = await createQueued("all-404");
-    // Engage still has the interaction queued; a gateway in front of it answers 404 to every read and to the stop.
-    await faults({ route: "get", status: 404, times: -1 }, { route: "ext", status: 404, times: -1 }, { route: "stop", status: 404, times: -1 });
-    const res = await cancel(id);
-    await faults();
-    if (res.status === 200) {
-      // success:true promises the call never reaches an agent: Engage must no longer hold it.
-      expect(await interactionsOf(id), "DELETE answered success while Engage still holds the interaction (the stop was never accepted)").toEqual([]);
-    } else {
-      expect(res.status).toBe(503);
-      expect(res.body.errorCode).toBe("cancel_unconfirmed");
-    }
-  });
 });

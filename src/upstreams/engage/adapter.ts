@@ -97,13 +97,14 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
   /**
    * The interaction, or null when Engage does not know it (any more). A 404 by id is believed only
    * when the external id finds nothing either (a stopped interaction leaves the Interaction Server).
+   * What the external id finds instead may be a twin a lost create answer left behind: the call is
+   * not gone while Engage holds it, so it stands in for the copy (a cancel stops it too).
    */
   async function read(ref: UpstreamRef, signal: AbortSignal): Promise<Seen | null> {
     const response = await call("GET", `/${encodeURIComponent(ref.upstreamId)}`, signal);
     if (response.status === 404) {
       await response.body?.cancel();
-      const found = await find(ref.interactionId, signal);
-      return found?.id === ref.upstreamId ? found : null;
+      return await find(ref.interactionId, signal);
     }
     if (!response.ok) throw await troubleOf(response);
     return seen(response);
@@ -163,15 +164,18 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
         if (before?.agent) return { kind: "too_late", agentId: before.agentId };
         // An id learned from Engage's own answer that now reads as unknown is not proof it is gone
         // (a failover, a gateway, a GMS without the external-id route): the stop is sent anyway.
-        const response = await call("POST", `/${encodeURIComponent(ref.upstreamId)}/stop`, signal, nexus ? "{}" : "");
+        // The copy itself, or (when it reads as unknown) the twin the external id found.
+        const target = before?.id ?? ref.upstreamId;
+        const response = await call("POST", `/${encodeURIComponent(target)}/stop`, signal, nexus ? "{}" : "");
         if (!response.ok && ![400, 404, 409].includes(response.status)) throw await troubleOf(response);
         await response.body?.cancel();
         // Unknown both to the reads and to the stop: gone.
         if (before === null && response.status === 404) return { kind: "cancelled" };
         const after = await read(ref, signal);
         if (after?.agent) return { kind: "too_late", agentId: after.agentId };
-        // Gone after a stop Engage accepted (a stopped interaction leaves the Interaction Server), or shown ended.
-        if (after?.ended || (after === null && response.ok)) return { kind: "cancelled" };
+        // Gone after a stop Engage accepted (a stopped interaction leaves the Interaction Server), or
+        // shown ended; a twin still found under the external id is stopped on the next attempt.
+        if ((after?.ended && after.id === target) || (after === null && response.ok)) return { kind: "cancelled" };
         return { kind: "retry", reason: "Engage has not confirmed the stop yet" };
       } catch (err) {
         return retry(unreachable(err));
