@@ -73,7 +73,7 @@ export function headerSafe(value: string): boolean {
 /** The rule a secret broke, for a problem that names the variable and never its value. */
 export const HEADER_SAFE_RULE = "must be printable ASCII without spaces (check for a pasted invisible character)";
 
-/** The shortest API key accepted: a key is the only credential of the Diyalog routes (issue 17). */
+/** The shortest API key accepted: a key is the only credential of the Diyalog routes. */
 export const MIN_API_KEY_LENGTH = 32;
 
 /** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces, and long. */
