@@ -1,3 +1,5 @@
+import { encodeBase64 } from "./webhook-signature";
+
 /**
  * The customer's reference: a keyed digest (HMAC-SHA256) of the customerId under `CUSTOMER_REF_KEY`,
  * so nothing stored or logged can be matched against a list of customer ids without the key. It
@@ -24,7 +26,7 @@ async function customerRefKey(raw: string): Promise<CryptoKey> {
 
 /** base64url without padding. */
 export function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return encodeBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
 /**
