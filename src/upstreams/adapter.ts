@@ -1,3 +1,5 @@
+import { encodeBase64 } from "../security/webhook-signature";
+
 /**
  * The one interface every upstream implements: dispatch, cancel, and (for upstreams that do not
  * call back) a poll that tells whether an agent has the interaction. Adapters know HTTP and the
@@ -93,4 +95,9 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** An `Authorization: Basic` value for `user:password` credentials (UTF-8, then base64). */
+export function basicAuthorization(user: string, password: string): string {
+  return `Basic ${encodeBase64(new TextEncoder().encode(`${user}:${password}`))}`;
 }

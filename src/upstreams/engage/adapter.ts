@@ -1,5 +1,5 @@
 import type { Config } from "../../config";
-import { parseRetryAfter, type CancelResult, type DispatchRequest, type DispatchResult, type PollResult, type UpstreamAdapter, type UpstreamRef } from "../adapter";
+import { basicAuthorization, parseRetryAfter, type CancelResult, type DispatchRequest, type DispatchResult, type PollResult, type UpstreamAdapter, type UpstreamRef } from "../adapter";
 import { lookupThenCreate, retry, Trouble, unreachable } from "../genesys/trouble";
 import { forwardedData } from "../genesys/workitem";
 import type { EngageConfig } from "./config";
@@ -67,7 +67,7 @@ export function engageAdapter(config: Config, fetcher: typeof fetch = fetch): Up
   const ec = config.vendor as EngageConfig;
   const nexus = ec.api === "nexus";
   const base = `${ec.url}${nexus ? "/nexus/v3" : "/genesys/2"}/openmedia/${ec.service}${nexus ? "/interactions" : ""}`;
-  const auth: Record<string, string> = nexus ? { "x-api-key": ec.apiKey! } : ec.basic ? { authorization: `Basic ${btoa(ec.basic)}` } : {};
+  const auth: Record<string, string> = nexus ? { "x-api-key": ec.apiKey! } : ec.basic ? { authorization: basicAuthorization(ec.basic.username, ec.basic.password) } : {};
 
   function call(method: string, path: string, signal: AbortSignal, body?: string): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json", ...auth };

@@ -14,8 +14,8 @@ export interface EngageConfig {
   service: string;
   /** nexus: the `x-api-key`. */
   apiKey?: string;
-  /** gms: optional basic authentication, `user:password`. */
-  basic?: string;
+  /** gms: optional basic authentication. */
+  basic?: { username: string; password: string };
   pollSeconds: number;
 }
 
@@ -50,6 +50,6 @@ export function parseEngageConfig(env: Record<string, unknown>): Parsed {
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: { api: api as EngageConfig["api"], url: url!, service: service!, apiKey, basic: username && `${username}:${password}`, pollSeconds },
+    value: { api: api as EngageConfig["api"], url: url!, service: service!, apiKey, basic: username === undefined ? undefined : { username, password: password! }, pollSeconds },
   };
 }

@@ -1,3 +1,4 @@
+import { basicAuthorization } from "../adapter";
 import type { GenesysConfig } from "./config";
 import { Trouble, troubleOf } from "./trouble";
 
@@ -18,12 +19,6 @@ interface CachedToken {
 
 const tokens = new Map<string, CachedToken>();
 
-function basicAuth(id: string, secret: string): string {
-  let binary = "";
-  for (const b of new TextEncoder().encode(`${id}:${secret}`)) binary += String.fromCharCode(b);
-  return `Basic ${btoa(binary)}`;
-}
-
 export interface GenesysClient {
   /** One API call; a 401 refreshes the token once and repeats it. Throws `Trouble` only for login problems. */
   call(method: "GET" | "POST", path: string, body: unknown, signal: AbortSignal): Promise<Response>;
@@ -36,7 +31,7 @@ export function genesysClient(config: GenesysConfig, fetcher: () => typeof fetch
     const response = await fetcher()(`${config.loginUrl}/oauth/token`, {
       method: "POST",
       headers: {
-        authorization: basicAuth(config.clientId, config.clientSecret),
+        authorization: basicAuthorization(config.clientId, config.clientSecret),
         "content-type": "application/x-www-form-urlencoded",
         accept: "application/json",
       },

@@ -1,4 +1,4 @@
-import { parseRetryAfter, type CancelResult, type DispatchResult, type Retry } from "../adapter";
+import { basicAuthorization, parseRetryAfter, type CancelResult, type DispatchResult, type Retry } from "../adapter";
 import type { TwilioConfig } from "./config";
 
 /**
@@ -55,7 +55,7 @@ function retryOf(r: Refusal): Retry {
 
 export function taskClient(config: TwilioConfig, fetcher: typeof fetch = fetch) {
   const tasks = `${config.apiUrl}/v1/Workspaces/${config.workspaceSid}/Tasks`;
-  const auth = `Basic ${btoa(`${config.restUser}:${config.restPassword}`)}`;
+  const auth = basicAuthorization(config.restUser, config.restPassword);
 
   function call(method: "GET" | "POST", url: string, signal: AbortSignal, form?: Record<string, string>, ifMatch?: string) {
     const headers: Record<string, string> = { authorization: auth, accept: "application/json" };
