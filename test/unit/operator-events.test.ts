@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
-import { InteractionCore, type Host } from "../../src/interactions/interaction-core";
-import type { Interaction } from "../../src/interactions/machine";
+import { InteractionCore } from "../../src/interactions/interaction-core";
 import { UNCONFIRMED_CANCEL_WARN_MS } from "../../src/observability/events";
 import type { MetricEvent, MetricLabels } from "../../src/observability/metrics";
 import type { CancelResult, PollResult, UpstreamAdapter } from "../../src/upstreams/adapter";
+import { memoryHost } from "./memory-host";
 
 /**
  * Issue 17: what the interaction core reports at LOG_LEVEL=warn, with a metric each: an expiry, an
@@ -17,9 +17,8 @@ const input = { interactionId: "ix-ops", customerId: "c-personal-42", attributes
 
 function world(adapter: Partial<UpstreamAdapter> = {}) {
   let now = 1_000_000;
-  const storage: { record?: Interaction; alarmAt?: number } = {};
   const metrics: { event: MetricEvent; labels: MetricLabels; value: number | undefined }[] = [];
-  const host: Host = {
+  const { host, storage } = memoryHost({
     adapter: {
       name: "memory",
       canVeto: true,
@@ -29,19 +28,8 @@ function world(adapter: Partial<UpstreamAdapter> = {}) {
     },
     settings: { upstreamTimeoutMs: 1000, createDeadlineMs: 5000, queueTimeoutMs: QUEUE_TIMEOUT_MS, retentionMs: 60_000 },
     now: () => now,
-    sleep: () => new Promise(() => {}),
-    timeout: () => new AbortController().signal,
-    load: () => storage.record,
-    store: (ix) => void (storage.record = ix),
-    deleteAll: async () => {
-      delete storage.record;
-      delete storage.alarmAt;
-    },
-    setAlarm: (at) => void (at === undefined ? delete storage.alarmAt : (storage.alarmAt = at)),
-    waitUntil: () => {},
-    releaseCustomer: async () => {},
     metric: (event, labels, value) => void metrics.push({ event, labels, value }),
-  };
+  });
   return { core: new InteractionCore(host), storage, metrics, advance: (ms: number) => void (now += ms) };
 }
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../src/config";
-import { InteractionCore, type Host } from "../../src/interactions/interaction-core";
-import type { Interaction } from "../../src/interactions/machine";
+import { InteractionCore } from "../../src/interactions/interaction-core";
 import type { CancelResult, DispatchRequest, DispatchResult, UpstreamAdapter, UpstreamRef } from "../../src/upstreams/adapter";
 import { httpAdapter } from "../../src/upstreams/http";
+import { memoryHost } from "./memory-host";
 
 /**
  * The Diyalog request's `x-request-id` travels on: from `create`/`cancel` into the upstream calls
@@ -72,20 +72,11 @@ describe("interaction core", () => {
         return { kind: "cancelled" };
       },
     };
-    let stored: Interaction | undefined;
-    const host: Host = {
+    const { host } = memoryHost({
       adapter,
       settings: { upstreamTimeoutMs: 1000, createDeadlineMs: 5000, queueTimeoutMs: 60_000, retentionMs: 60_000 },
       now: () => Date.now(),
-      sleep: () => new Promise(() => {}), // nothing here waits for a timer
-      timeout: () => new AbortController().signal,
-      load: () => stored,
-      store: (ix) => void (stored = ix),
-      deleteAll: async () => void (stored = undefined),
-      setAlarm: () => {},
-      waitUntil: () => {},
-      releaseCustomer: async () => {},
-    };
+    });
     return { core: new InteractionCore(host), dispatched, cancelled };
   }
 

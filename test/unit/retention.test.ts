@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import { InteractionCore, type Host } from "../../src/interactions/interaction-core";
-import type { Interaction } from "../../src/interactions/machine";
+import { InteractionCore } from "../../src/interactions/interaction-core";
 import type { UpstreamAdapter } from "../../src/upstreams/adapter";
+import { memoryHost } from "./memory-host";
 
 /**
  * Retention in the interaction core (design §3 RETENTION_SECONDS): the alarm purges a terminal
@@ -14,7 +14,6 @@ const RETENTION_MS = 60_000;
 function world(options: { releaseFails?: number } = {}) {
   let now = 1_000_000;
   let failuresLeft = options.releaseFails ?? 0;
-  const storage: { record?: Interaction; alarmAt?: number } = {};
   const released: string[] = [];
   const adapter: UpstreamAdapter = {
     name: "memory",
@@ -22,20 +21,10 @@ function world(options: { releaseFails?: number } = {}) {
     dispatch: async (request) => ({ kind: "accepted", upstreamId: `up-${request.interactionId}` }),
     cancel: async () => ({ kind: "cancelled" }),
   };
-  const host: Host = {
+  const { host, storage } = memoryHost({
     adapter,
     settings: { upstreamTimeoutMs: 1000, createDeadlineMs: 5000, queueTimeoutMs: 600_000, retentionMs: RETENTION_MS },
     now: () => now,
-    sleep: () => new Promise(() => {}),
-    timeout: () => new AbortController().signal,
-    load: () => storage.record,
-    store: (ix) => void (storage.record = ix),
-    deleteAll: async () => {
-      delete storage.record;
-      delete storage.alarmAt;
-    },
-    setAlarm: (at) => void (at === undefined ? delete storage.alarmAt : (storage.alarmAt = at)),
-    waitUntil: () => {},
     releaseCustomer: async (ix) => {
       if (failuresLeft > 0) {
         failuresLeft -= 1;
@@ -43,7 +32,7 @@ function world(options: { releaseFails?: number } = {}) {
       }
       released.push(ix.interactionId);
     },
-  };
+  });
   return {
     storage,
     released,
