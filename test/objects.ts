@@ -20,6 +20,16 @@ export function objectOf(interactionId: string): DurableObjectStub {
   return env.CUSTOMER_INTERACTIONS.get(env.CUSTOMER_INTERACTIONS.idFromString(interactionId.slice(0, 64)));
 }
 
+/**
+ * Makes a `CustomerInteractions` instance forget everything it holds in memory, as a restart would
+ * (its storage stays): the next request or alarm reads and decrypts the stored records again.
+ */
+export function forgetMemory(instance: unknown): void {
+  const memory = instance as { cores: Map<string, unknown>; wants: Map<string, number>; opened: Map<string, unknown>; seals: Map<string, unknown> } & Record<"opening" | "ids" | "latest" | "alarmAt", unknown>;
+  for (const map of [memory.cores, memory.wants, memory.opened, memory.seals]) map.clear();
+  memory.opening = memory.ids = memory.latest = memory.alarmAt = undefined;
+}
+
 /** The id of the latest interaction a customer's object stores (its record's `createdAt`), if any. */
 export function latestIn(stub: DurableObjectStub): Promise<string | undefined> {
   return runInDurableObject(stub, (_instance, state) => {

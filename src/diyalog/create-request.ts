@@ -138,6 +138,12 @@ function normaliseAttachedData(value: unknown): Attributes {
   return attributes;
 }
 
+/** The body of a lookup or an erasure, `{"customerId"}`: the customerId normalised as a create's, or a 400. */
+export function normaliseCustomerRequest(body: unknown): { customerId: string } {
+  if (!isPlainObject(body)) throw invalid("body", "must be a JSON object");
+  return { customerId: normaliseCustomerId(body.customerId) };
+}
+
 /** Turns a parsed JSON body into a `CreateInteraction`, or throws a 400 naming the field. */
 export function normaliseCreate(body: unknown): CreateInteraction {
   if (!isPlainObject(body)) throw invalid("body", "must be a JSON object");

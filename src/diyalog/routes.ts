@@ -3,11 +3,11 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../app-env";
 import { readJson, requireJson } from "../http/body";
 import { ApiError, failure, methodNotAllowed, success } from "../http/envelope";
-import { customerStub, interactionStub, isInteractionId, simulatorStub } from "../interactions/stubs";
+import { customerObject, interactionStub, isInteractionId, simulatorStub } from "../interactions/stubs";
 import { interactionView } from "../interactions/view";
 import { authenticate, presentedKey, type Caller } from "../security/auth";
 import { addressBucket, clientIp, countFailedAuthentication, enforce } from "../security/rate-limit";
-import { normaliseCreate } from "./create-request";
+import { normaliseCreate, normaliseCustomerRequest } from "./create-request";
 import { metricSink } from "../observability/metrics";
 
 /**
@@ -59,10 +59,11 @@ const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
 async function createHandler(c: Context<AppEnv>) {
   requireJson(c.req.raw);
   const input = normaliseCreate(await readJson(c.req.raw));
-  const outcome = await (await customerStub(c.env, input.customerId)).create({ ...input, requestId: c.get("requestId") });
+  const { stub, customerRef } = await customerObject(c.env, input.customerId);
+  const outcome = await stub.create({ ...input, requestId: c.get("requestId"), customerRef });
   if (outcome.kind !== "inactive") c.set("interactionId", outcome.interactionId);
-  c.set("told", outcome.log);
-  metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream });
+  c.set("told", { ...outcome.log, customerRef });
+  metricSink(c.env.METRICS)("create", { outcome: outcome.kind === "failed" ? outcome.code : outcome.kind, upstream: c.get("config").upstream, ref: customerRef });
   switch (outcome.kind) {
     case "created":
       return success({ interactionId: outcome.interactionId });
@@ -83,7 +84,7 @@ async function cancelHandler(c: Context<AppEnv>) {
   const outcome = await interactionStub(c.env, id).cancel(id, c.get("requestId"));
   c.set("told", outcome.log);
   const metricOutcome = { not_found: "not_found", done: "ok", cancelling: "cancelling", unconfirmed: "unconfirmed", already_assigned: "too_late" }[outcome.kind];
-  metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream });
+  metricSink(c.env.METRICS)("cancel", { outcome: metricOutcome, upstream: c.get("config").upstream, ref: outcome.log?.customerRef as string | undefined });
   switch (outcome.kind) {
     case "not_found":
       throw notFound();
@@ -105,11 +106,41 @@ async function getHandler(c: Context<AppEnv>) {
   const id = interactionId(c);
   const ix = await interactionStub(c.env, id).get(id);
   if (!ix) throw notFound();
+  c.set("told", { customerRef: ix.customerRef });
   return success(interactionView(ix, c.get("config").visibleAttributes));
 }
 
+/**
+ * `POST /v1/customers/lookup` and `/erase` (design §6): the customerId comes in the body (never in a
+ * URL, which access logs keep), normalised as a create's; the request's log line carries only the
+ * customer's keyed reference.
+ */
+async function customerRequest(c: Context<AppEnv>) {
+  requireJson(c.req.raw);
+  const { customerId } = normaliseCustomerRequest(await readJson(c.req.raw));
+  const found = await customerObject(c.env, customerId);
+  c.set("told", { customerRef: found.customerRef });
+  return { customerId, ...found };
+}
+
+/** Every interaction of the customer still within retention, newest first, as reads show them. */
+async function lookupHandler(c: Context<AppEnv>) {
+  const { customerId, stub, customerRef } = await customerRequest(c);
+  const visible = c.get("config").visibleAttributes;
+  const interactions = (await stub.lookup(customerId)).map((ix) => interactionView(ix, visible));
+  return success({ customerRef, interactions });
+}
+
+/** Cancels the customer's waiting call and deletes every personal field held for the customer. */
+async function eraseHandler(c: Context<AppEnv>) {
+  const { customerId, stub, customerRef } = await customerRequest(c);
+  const { erased, cancelled, cancelUnconfirmed, log } = await stub.erase(customerId, c.get("requestId"));
+  c.set("told", { ...log, customerRef, erased });
+  return success({ customerRef, erased, cancelled, cancelUnconfirmed });
+}
+
 /** What a key may do, as `GET /v1/session` lists it: the Diyalog routes, and the simulator's view when it runs. */
-export const SESSION_PERMISSIONS = ["create", "cancel", "read", "simulator"] as const;
+export const SESSION_PERMISSIONS = ["create", "cancel", "read", "lookup", "erase", "simulator"] as const;
 
 /**
  * `GET /v1/session`: the key is accepted (else 401, like every Diyalog route), which upstream the
@@ -153,6 +184,10 @@ export function diyalogRoutes(): Hono<AppEnv> {
   routes.all("/CreateInteraction", methodNotAllowed("POST"));
   routes.post("/v1/interactions", requireKey, createHandler);
   routes.all("/v1/interactions", methodNotAllowed("POST"));
+  routes.post("/v1/customers/lookup", requireKey, lookupHandler);
+  routes.all("/v1/customers/lookup", methodNotAllowed("POST"));
+  routes.post("/v1/customers/erase", requireKey, eraseHandler);
+  routes.all("/v1/customers/erase", methodNotAllowed("POST"));
   routes.get("/v1/session", requireKey, sessionHandler);
   routes.all("/v1/session", methodNotAllowed("GET, HEAD"));
   routes.get("/v1/simulator", simulatorOnly, requireKey, simulatorHandler);

@@ -31,12 +31,13 @@ export function cleanupRunner(a: Authority): () => Promise<void> {
         result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
       }
       if (result.kind === "retry") {
-        a.host.metric?.("upstream_error", { outcome: "cancel", upstream: a.host.adapter.name, status: result.status ?? 0 });
+        a.host.metric?.("upstream_error", { outcome: "cancel", upstream: a.host.adapter.name, status: result.status ?? 0, ref: ix.customerRef });
         warnCancelUnconfirmed(a.host.metric, ix, a.host.now(), result.status);
       }
       const call: LogFields = {
         requestId: ref.requestId,
         interactionId: ix.interactionId,
+        customerRef: ix.customerRef,
         upstream: a.host.adapter.name,
         outcome: result.kind,
         upstreamStatus: result.kind === "retry" ? result.status : undefined,

@@ -7,6 +7,8 @@ import { CustomerCalls } from "./customer-calls";
 import type { Interaction, State } from "./machine";
 import { newInteractionId } from "./stubs";
 import { metricSink } from "../observability/metrics";
+import { log } from "../observability/log";
+import { decryptJson, decryptText, encryptJson, encryptText } from "../security/personal-data";
 
 /**
  * What every interaction core of an object shares: the configured upstream adapter and settings,
@@ -40,6 +42,29 @@ export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" |
 const RECORD = "ix:";
 
 /**
+ * A record as stored (design §6): customerId and attribute values only as one AES-256-GCM value
+ * (`sealed`), identityNumber as another (`sealedIdentity`, dropped once the create cannot be sent
+ * again), timeline free text already encrypted; the rest are states, times, ids and codes.
+ * Records stored before encryption hold the fields in clear and are sealed when first loaded.
+ */
+type StoredRecord = Omit<Interaction, "customerId" | "attributes" | "identityNumber"> &
+  Partial<Pick<Interaction, "customerId" | "attributes" | "identityNumber">> & { sealed?: string; sealedIdentity?: string };
+
+/** The ciphertexts of an interaction's personal fields, made once (at create, or when loaded). */
+type Seals = { sealed?: string; sealedIdentity?: string };
+
+/** What a route logs about the interaction a request touched (never the customerId). */
+export type About = { customerRef?: string };
+
+/** An erasure's answer for the customer (design §6). */
+export interface Erasure {
+  erased: number;
+  cancelled: string[];
+  cancelUnconfirmed: string[];
+  log: Told;
+}
+
+/**
  * One Durable Object per customer (named by the keyed digest of the customerId), holding all of that
  * customer's interactions: a create is one hop, the one-active-call rule is checked where the
  * records are (`CustomerCalls`), and a read or cancel reaches the object from the interaction id.
@@ -60,26 +85,87 @@ export class CustomerInteractions extends DurableObject<Env> {
   private latest: string | undefined;
   private readonly calls: CustomerCalls;
   private readonly base: ReturnType<typeof hostBase>;
+  /** PERSONAL_DATA_KEYS (the development keys when empty). */
+  private readonly keys: string[];
+  /** Stored records decrypted when the instance started, until their core loads them. */
+  private readonly opened = new Map<string, Interaction>();
+  private readonly seals = new Map<string, Seals>();
+  private opening: Promise<void> | undefined;
 
   /** Never throws (see `hostBase`). */
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.base = hostBase(ctx, env);
+    this.keys = objectConfig(env).config.personalDataKeys;
     this.calls = new CustomerCalls({
       latest: () => (this.stored(), this.latest),
-      create: (input, told) => this.core(input.interactionId).create(input, told),
+      create: async (input, told) => {
+        // A new interaction's personal fields are encrypted before its record is first stored.
+        if (!input.existing) await this.seal(input.interactionId, input);
+        return this.core(input.interactionId).create(input, told);
+      },
       newId: () => newInteractionId(ctx.id.toString()),
     });
   }
 
   /**
-   * Reads the stored alarm once per instance, before anything may move it. An object with no record
+   * Once per instance, before anything else: decrypts the stored records (sealing any stored before
+   * encryption) and reads the stored alarm, before anything may move it. An object with no record
    * has none (the purge of the last record deletes it), so a new customer's create reads nothing.
    */
-  private async ready(): Promise<void> {
-    if (this.alarmAt !== undefined) return;
+  private ready(): Promise<void> {
+    return (this.opening ??= this.open());
+  }
+
+  private async open(): Promise<void> {
+    const records = [...this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })];
+    await Promise.all(records.map(([key, record]) => this.unseal(key.slice(RECORD.length), record)));
     const stored = this.stored().size ? await this.ctx.storage.getAlarm() : null;
     if (this.alarmAt === undefined) this.alarmAt = stored;
+  }
+
+  /** Encrypts a new interaction's personal fields (kept in `seals` for every later store). */
+  private async seal(interactionId: string, input: Pick<Interaction, "customerId" | "attributes" | "identityNumber">): Promise<Seals> {
+    const [sealed, sealedIdentity] = await Promise.all([
+      encryptJson(this.keys, [input.customerId, input.attributes], `${interactionId}/data`),
+      input.identityNumber === undefined ? undefined : encryptText(this.keys, input.identityNumber, `${interactionId}/identity`),
+    ]);
+    const seals: Seals = sealedIdentity === undefined ? { sealed } : { sealed, sealedIdentity };
+    this.seals.set(interactionId, seals);
+    return seals;
+  }
+
+  /** A stored record as the core works with it, decrypted; an unreadable value reads as erased data, with a warning. */
+  private async unseal(interactionId: string, record: StoredRecord): Promise<void> {
+    const { sealed, sealedIdentity, ...rest } = record;
+    let ix = rest as Interaction;
+    if (sealed === undefined && ix.customerId !== undefined) {
+      // Stored in clear before records were encrypted: sealed now.
+      await this.seal(interactionId, ix);
+      this.ctx.storage.kv.put(RECORD + interactionId, this.sealedRecord(interactionId, ix));
+    } else {
+      this.seals.set(interactionId, { ...(sealed === undefined ? {} : { sealed }), ...(sealedIdentity === undefined ? {} : { sealedIdentity }) });
+      const [data, identity] = await Promise.all([
+        sealed === undefined ? undefined : decryptJson<[string, Record<string, string>]>(this.keys, sealed, `${interactionId}/data`),
+        sealedIdentity === undefined ? undefined : decryptText(this.keys, sealedIdentity, `${interactionId}/identity`),
+      ]);
+      for (const result of [data, identity]) {
+        if (result?.ok === false) log("warn", "personal data unreadable", { interactionId, customerRef: ix.customerRef, reason: result.reason });
+      }
+      ix = { ...ix, customerId: data?.ok ? data.value[0] : "", attributes: data?.ok ? data.value[1] : {} };
+      if (identity?.ok) ix.identityNumber = identity.value;
+    }
+    this.opened.set(interactionId, ix);
+  }
+
+  /** The record as stored: personal fields replaced by their ciphertexts (absent once erased or minimised). */
+  private sealedRecord(interactionId: string, ix: Interaction): StoredRecord {
+    const { customerId, attributes: _attributes, identityNumber, ...record } = ix;
+    const seals = this.seals.get(interactionId) ?? {};
+    const stored: StoredRecord = record;
+    if (customerId !== "" && seals.sealed !== undefined) stored.sealed = seals.sealed;
+    if (identityNumber !== undefined && seals.sealedIdentity !== undefined) stored.sealedIdentity = seals.sealedIdentity;
+    return stored;
   }
 
   /**
@@ -94,9 +180,13 @@ export class CustomerInteractions extends DurableObject<Env> {
     core = new InteractionCore({
       ...this.base,
       releaseCustomer: async () => {},
-      load: () => kv.get<Interaction>(key),
+      load: () => {
+        const ix = this.opened.get(interactionId);
+        this.opened.delete(interactionId);
+        return ix;
+      },
       store: (ix) => {
-        kv.put(key, ix);
+        kv.put(key, this.sealedRecord(interactionId, ix));
         // A record stored for the first time is a new interaction: the customer's latest.
         if (!this.stored().has(interactionId)) this.ids!.add((this.latest = interactionId));
       },
@@ -104,6 +194,7 @@ export class CustomerInteractions extends DurableObject<Env> {
       deleteAll: async () => {
         this.wants.delete(interactionId);
         this.cores.delete(interactionId);
+        this.seals.delete(interactionId);
         const ids = this.stored();
         ids.delete(interactionId);
         if (this.latest === interactionId) this.ids = undefined; // the latest is read again when next needed
@@ -127,9 +218,9 @@ export class CustomerInteractions extends DurableObject<Env> {
    */
   private stored(): Set<string> {
     if (this.ids) return this.ids;
-    let latest: Interaction | undefined;
+    let latest: StoredRecord | undefined;
     const ids = new Set<string>();
-    for (const [key, ix] of this.ctx.storage.kv.list<Interaction>({ prefix: RECORD })) {
+    for (const [key, ix] of this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })) {
       ids.add(key.slice(RECORD.length));
       if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
     }
@@ -149,8 +240,11 @@ export class CustomerInteractions extends DurableObject<Env> {
     }
   }
 
-  /** Creates the customer's call; `log` carries the transitions it caused, for the request's log line. */
-  async create(input: CreateInteraction & { requestId?: string }): Promise<CreateOutcome & { log: Told }> {
+  /**
+   * Creates the customer's call; `log` carries the transitions it caused, for the request's log line.
+   * `customerRef`: the customer's keyed reference, kept with the interaction for its log lines.
+   */
+  async create(input: CreateInteraction & { requestId?: string; customerRef?: string }): Promise<CreateOutcome & { log: Told }> {
     await this.ready();
     const told: Told = {};
     return { ...(await this.calls.create(input, told)), log: told };
@@ -165,33 +259,95 @@ export class CustomerInteractions extends DurableObject<Env> {
     return this.cores.get(interactionId) ?? (this.stored().has(interactionId) ? this.core(interactionId) : undefined);
   }
 
+  /** What a request's log line tells about the interaction: its customer's keyed reference. */
+  private about(core: InteractionCore, interactionId: string): Told {
+    return { customerRef: core.get(interactionId)?.customerRef };
+  }
+
   /** Diyalog's cancel; `log` carries the transitions it caused, for the request's log line. */
   async cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }> {
     await this.ready();
-    const told: Told = {};
     const core = this.held(interactionId);
-    return core ? { ...(await core.cancel(interactionId, requestId, told)), log: told } : { kind: "not_found" };
+    if (!core) return { kind: "not_found" };
+    const told = this.about(core, interactionId);
+    return { ...(await core.cancel(interactionId, requestId, told)), log: told };
   }
 
   /** The upstream's claim; with `tell`, the transition goes to `log` for the request's line instead of a line of its own. */
   async claim(interactionId: string, agentId?: string, tell = false): Promise<ClaimOutcome & { log?: Told }> {
     await this.ready();
-    const told: Told | undefined = tell ? {} : undefined;
     const core = this.held(interactionId);
-    return core ? { ...core.claim(interactionId, agentId, told), log: told } : { proceed: false, reason: "not_found" };
+    if (!core) return { proceed: false, reason: "not_found" };
+    const told = this.about(core, interactionId);
+    return { ...core.claim(interactionId, agentId, tell ? told : undefined), log: told };
   }
 
-  async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null> {
+  /** An upstream's lifecycle event; its free text (`reason`) is kept encrypted on the timeline only. */
+  async upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<{ state: State; log: Told } | null> {
     await this.ready();
-    return this.held(interactionId)?.upstreamEvent(interactionId, kind, reason) ?? null;
+    const core = this.held(interactionId);
+    if (!core) return null;
+    const text = reason ? await encryptText(this.keys, reason, `${interactionId}/text`) : undefined;
+    const state = core.upstreamEvent(interactionId, kind, text);
+    return state === null ? null : { state, log: this.about(core, interactionId) };
   }
 
-  get(interactionId: string): Interaction | null {
-    return this.held(interactionId)?.get(interactionId) ?? null;
+  /** The interaction with its timeline's free text decrypted, for a read. */
+  async get(interactionId: string): Promise<Interaction | null> {
+    await this.ready();
+    const ix = this.held(interactionId)?.get(interactionId);
+    if (!ix) return null;
+    const timeline = await Promise.all(
+      ix.timeline.map(async (entry) => {
+        if (entry.text === undefined) return entry;
+        const text = await decryptText(this.keys, entry.text, `${interactionId}/text`);
+        return { ...entry, text: text.ok ? text.value : `(unreadable: ${text.reason})` };
+      }),
+    );
+    return { ...ix, timeline };
+  }
+
+  /** Every interaction of the customer this object holds, newest first (design §6, lookup). */
+  async lookup(customerId: string): Promise<Interaction[]> {
+    await this.ready();
+    const found: Interaction[] = [];
+    for (const id of this.mine(customerId)) {
+      const ix = await this.get(id);
+      if (ix) found.push(ix);
+    }
+    return found.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  /** The ids of the customer's interactions (an erased one is still its object's customer's). */
+  private mine(customerId: string): string[] {
+    return [...this.stored()].filter((id) => {
+      const ix = this.core(id).get(id);
+      return ix !== null && (ix.erased === true || ix.customerId === customerId);
+    });
+  }
+
+  /**
+   * Erasure (design §6): every interaction of the customer loses its personal fields, and a call
+   * still waiting is cancelled as Diyalog's DELETE would.
+   */
+  async erase(customerId: string, requestId?: string): Promise<Erasure> {
+    await this.ready();
+    const erasure: Erasure = { erased: 0, cancelled: [], cancelUnconfirmed: [], log: {} };
+    await Promise.all(
+      this.mine(customerId).map(async (id) => {
+        const outcome = await this.core(id).erase(id, requestId, erasure.log);
+        if (outcome?.kind === "not_found") return;
+        erasure.erased += 1;
+        if (outcome?.kind === "unconfirmed") erasure.cancelUnconfirmed.push(id);
+        else if (outcome?.kind === "cancelling" || (outcome?.kind === "done" && outcome.state === "cancelled")) erasure.cancelled.push(id);
+      }),
+    );
+    return erasure;
   }
 
   /** Runs every stored interaction's alarm, then sets the stored alarm to the earliest wake-up wanted. */
   override async alarm(): Promise<void> {
+    await this.ready();
     this.alarmAt = null; // a fired alarm is no longer stored
     await Promise.all([...this.stored()].map((id) => this.core(id).alarm()));
     let next: number | undefined;

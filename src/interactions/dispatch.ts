@@ -86,13 +86,14 @@ export async function dispatchLoop(a: Authority): Promise<void> {
       result = { kind: "retry", reason: err instanceof Error ? err.name : "error" };
     }
     if (result.kind === "accepted") {
-      a.host.metric?.("dispatch_latency", { upstream: a.host.adapter.name }, a.host.now() - ix.createdAt);
+      a.host.metric?.("dispatch_latency", { upstream: a.host.adapter.name, ref: ix.customerRef }, a.host.now() - ix.createdAt);
     } else {
-      a.host.metric?.("upstream_error", { outcome: "dispatch", upstream: a.host.adapter.name, status: result.status ?? 0 });
+      a.host.metric?.("upstream_error", { outcome: "dispatch", upstream: a.host.adapter.name, status: result.status ?? 0, ref: ix.customerRef });
     }
     const call: LogFields = {
       requestId: request.requestId,
       interactionId: ix.interactionId,
+      customerRef: ix.customerRef,
       upstream: a.host.adapter.name,
       outcome: result.kind,
       upstreamStatus: result.kind === "accepted" ? undefined : result.status,

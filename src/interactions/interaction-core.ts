@@ -9,6 +9,7 @@ import {
   ACTIVE,
   apply,
   createInteraction,
+  minimised,
   nextWake,
   owesUpstream,
   pendingCopies,
@@ -207,16 +208,18 @@ export class InteractionCore {
   /** Stores the record, re-arms the alarm and wakes whoever waits for a change. */
   private save(ix: Interaction): void {
     const before = this.record;
+    ix = minimised(ix);
     // The latest create's or cancel's request id rides on a write made anyway (never one of its own).
     if (this.requestId !== undefined && ix.requestId !== this.requestId) ix = { ...ix, requestId: this.requestId };
     const told = this.tellers[this.tellers.length - 1];
     if (before?.state !== ix.state && told) {
       told.transitions = `${told.transitions ?? before?.state ?? "new"}>${ix.state}`;
-      Object.assign(told, { upstreamStatus: ix.upstream.status, cause: this.cause ?? "create" }, this.upstreamCall);
+      Object.assign(told, { upstreamStatus: ix.upstream.status, cause: this.cause ?? "create", customerRef: ix.customerRef }, this.upstreamCall);
       this.upstreamCall = undefined;
     } else if (before?.state !== ix.state) {
       log("info", "transition", {
         interactionId: ix.interactionId,
+        customerRef: ix.customerRef,
         from: before?.state ?? null,
         to: ix.state,
         upstream: ix.upstream.adapter,
@@ -229,9 +232,9 @@ export class InteractionCore {
       this.upstreamCall = undefined;
     }
     if (ix.state === "assigned" && before?.state !== "assigned") {
-      this.host.metric?.("time_to_assignment", { upstream: ix.upstream.adapter }, this.host.now() - ix.createdAt);
+      this.host.metric?.("time_to_assignment", { upstream: ix.upstream.adapter, ref: ix.customerRef }, this.host.now() - ix.createdAt);
     }
-    if (ix.state === "expired" && before?.state !== "expired") warnExpired(this.host.metric, ix.upstream.adapter, ix.interactionId, this.host.now() - ix.createdAt);
+    if (ix.state === "expired" && before?.state !== "expired") warnExpired(this.host.metric, ix, this.host.now() - ix.createdAt);
     this.record = ix;
     this.host.store(ix);
     this.arm();
@@ -359,7 +362,7 @@ export class InteractionCore {
     }
     if (result.kind === "assigned") this.step({ type: "assignment_seen", ...(result.agentId ? { agentId: result.agentId } : {}) });
     else if (result.kind === "gone") this.step({ type: "upstream_unseen", reason: "poll" });
-    else if (result.kind === "retry") warnPollFailed(this.host.metric, adapter.name, ix.interactionId, result.status);
+    else if (result.kind === "retry") warnPollFailed(this.host.metric, ix, result.status);
     this.schedulePoll();
   }
 
@@ -387,9 +390,8 @@ export class InteractionCore {
     if (!ix) {
       // Asked about an interaction that is not (or no longer) stored: not the customer's call.
       if (input.existing) return { kind: "inactive" };
-      const { interactionId, customerId, attributes, identityNumber } = input;
       ix = createInteraction(
-        identityNumber === undefined ? { interactionId, customerId, attributes } : { interactionId, customerId, attributes, identityNumber },
+        input,
         this.host.adapter.name,
         this.host.now(),
         this.host.settings.createDeadlineMs,
@@ -398,8 +400,8 @@ export class InteractionCore {
       // this same synchronous step, so one write (and one log line) stores both timeline entries,
       // still before anything is sent upstream.
       this.record = ix;
-    } else if (ix.interactionId !== input.interactionId || ix.customerId !== input.customerId) {
-      // Never another customer's call, whatever led the index here.
+    } else if (ix.interactionId !== input.interactionId || (ix.customerId !== input.customerId && !ix.erased)) {
+      // Never another customer's call, whatever led here (an erased record is still its object's customer's).
       return { kind: "inactive" };
     } else if (!ACTIVE.has(ix.state)) {
       // Without a veto, a call whose cancel the upstream has not confirmed may still reach an agent:
@@ -464,6 +466,24 @@ export class InteractionCore {
     }
   }
 
+  /**
+   * Erasure (design §6): the personal fields go (at once, or as soon as no create may be sent again:
+   * `minimised`), and a call still waiting is cancelled as Diyalog's DELETE would. Answers that
+   * cancel's outcome, or undefined when nothing was waiting or owed upstream.
+   */
+  erase(interactionId: string, requestId?: string, told?: Told): Promise<CancelOutcome | undefined> {
+    return this.telling(told, async () => {
+      const ix = this.load();
+      if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
+      if (!ix.erased) {
+        this.cause = "erase";
+        this.save({ ...ix, erased: true });
+        this.cause = undefined;
+      }
+      return ACTIVE.has(ix.state) || owesUpstream(ix) ? this.cancelNow(interactionId, requestId) : undefined;
+    });
+  }
+
   /** The upstream asks, right before giving the call to an agent, whether it may. */
   claim(interactionId: string, agentId?: string, told?: Told): ClaimOutcome {
     const ix = this.load();
@@ -478,10 +498,11 @@ export class InteractionCore {
   }
 
   /** A lifecycle event reported by the upstream; answers the resulting state, or null when unknown. */
-  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", text?: string): State | null {
     const ix = this.load();
     if (!ix || ix.interactionId !== interactionId) return null;
-    return this.step(reason === undefined ? { type: "upstream_event", kind } : { type: "upstream_event", kind, reason })!.interaction.state;
+    // An erased customer's call keeps no new free text either.
+    return this.step(text === undefined || ix.erased ? { type: "upstream_event", kind } : { type: "upstream_event", kind, text })!.interaction.state;
   }
 
   get(interactionId: string): Interaction | null {

@@ -43,8 +43,9 @@ export class InteractionObject extends DurableObject<Env> {
     return this.core.claim(interactionId, agentId);
   }
 
-  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): State | null {
-    return this.core.upstreamEvent(interactionId, kind, reason);
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed"): { state: State } | null {
+    const state = this.core.upstreamEvent(interactionId, kind);
+    return state === null ? null : { state };
   }
 
   get(interactionId: string): Interaction | null {

@@ -7,6 +7,8 @@
  *   received | dispatching | queued → failed | expired
  */
 
+import { mask } from "../security/personal-data";
+
 export type State =
   | "received"
   | "dispatching"
@@ -38,6 +40,11 @@ export interface TimelineEntry {
   at: string;
   state: State;
   detail: string;
+  /**
+   * Free text the upstream sent with the event (an event's `reason`): personal data, so it is held
+   * only as ciphertext (`PERSONAL_DATA_KEYS`), never logged, and decrypted only for a read.
+   */
+  text?: string;
 }
 
 /** One copy of the interaction the upstream holds, by the id it answered. */
@@ -80,9 +87,16 @@ export interface UpstreamRecord {
 
 export interface Interaction {
   interactionId: string;
+  /** "" once erased (`erased`). Stored only as ciphertext (see CustomerInteractions). */
   customerId: string;
+  /** Kept only while the create may still be sent (`mayResend`); its masked form stays in `identityMask`. */
   identityNumber?: string;
+  identityMask?: string;
   attributes: Record<string, string>;
+  /** The keyed reference of the customer (design §6): on every log line and metric about the interaction. */
+  customerRef?: string;
+  /** The customer asked for erasure: personal fields are deleted as soon as no create may be resent. */
+  erased?: true;
   state: State;
   /** Bumped with every timeline entry (transition or note). */
   version: number;
@@ -153,7 +167,8 @@ export type Event =
   | { type: "claim"; agentId?: string }
   | { type: "assignment_seen"; agentId?: string }
   | { type: "queue_timeout" }
-  | { type: "upstream_event"; kind: "abandoned" | "failed" | "completed"; reason?: string }
+  /** `text`: the upstream's own words (already encrypted by the object), kept on the timeline entry. */
+  | { type: "upstream_event"; kind: "abandoned" | "failed" | "completed"; text?: string }
   /** A poll no longer sees the call queued upstream: it fails, and its copies are still cancelled. */
   | { type: "upstream_unseen"; reason: string };
 
@@ -183,7 +198,7 @@ export class IllegalTransition extends Error {
 
 /** The initial record of a new interaction. */
 export function createInteraction(
-  init: { interactionId: string; customerId: string; attributes: Record<string, string>; identityNumber?: string },
+  init: { interactionId: string; customerId: string; attributes: Record<string, string>; identityNumber?: string; customerRef?: string },
   adapter: string,
   now: number,
   deadlineMs: number,
@@ -200,17 +215,20 @@ export function createInteraction(
     timeline: [{ at: new Date(now).toISOString(), state: "received", detail: "create accepted from Diyalog" }],
   };
   if (init.identityNumber !== undefined) interaction.identityNumber = init.identityNumber;
+  if (init.customerRef !== undefined) interaction.customerRef = init.customerRef;
   return interaction;
 }
 
 /** Moves to `to`, checking legality, stamping the timeline and the terminal bookkeeping. */
-export function transition(ix: Interaction, to: State, detail: string, ctx: Context): Interaction {
+export function transition(ix: Interaction, to: State, detail: string, ctx: Context, text?: string): Interaction {
   if (!TRANSITIONS[ix.state].includes(to)) throw new IllegalTransition(ix.state, to);
+  const entry: TimelineEntry = { at: new Date(ctx.now).toISOString(), state: to, detail };
+  if (text !== undefined) entry.text = text;
   const next: Interaction = {
     ...ix,
     state: to,
     version: ix.version + 1,
-    timeline: [...ix.timeline, { at: new Date(ctx.now).toISOString(), state: to, detail }],
+    timeline: [...ix.timeline, entry],
   };
   if (to === "queued") next.expiresAt = ix.createdAt + ctx.queueTimeoutMs;
   if (TERMINAL.has(to)) next.purgeAt = ctx.now + ctx.retentionMs;
@@ -412,14 +430,36 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
         return ix.state === "assigned" ? same(note(ix, "completed upstream", ctx)) : same(ix);
       }
       if (!ACTIVE.has(ix.state)) return same(ix);
-      const detail = `upstream reported ${event.kind}${event.reason ? `: ${event.reason}` : ""}`;
       // The upstream ended the call itself; a second copy it may hold is still cancelled.
       const copies = ix.upstream.copies.map((c): UpstreamCopy => (c.cleanup === undefined ? { id: c.id, cleanup: "done" } : c));
-      const failed = withUpstream(transition(ix, "failed", detail, ctx), { copies });
+      const failed = withUpstream(transition(ix, "failed", `upstream reported ${event.kind}`, ctx, event.text), { copies });
       const owed = pendingCopies(failed).length > 0;
       return { interaction: withUpstream(failed, { cleanup: owed ? "pending" : "done" }), effects: owed ? [{ type: "cancel_upstream" }] : [] };
     }
   }
+}
+
+/**
+ * Whether the create may still be sent upstream (again): nothing accepted yet while the call waits
+ * to be sent, or a send may have left a copy whose id is still to be learned by repeating it. The
+ * fields the create carries are kept until then (identityNumber, and an erased customer's data).
+ */
+export function mayResend(ix: Interaction): boolean {
+  if (ix.upstream.copies.length > 0) return false;
+  return ix.state === "received" || ix.state === "dispatching" || (ix.upstream.sent && (ix.state === "cancelling" || ix.upstream.cleanup === "pending"));
+}
+
+/**
+ * Data minimisation, applied to every record before it is stored: identityNumber goes once the
+ * create can no longer be sent again (its masked form stays for reads), and an erased customer's
+ * personal fields go at the same moment (at once when nothing is in flight).
+ */
+export function minimised(ix: Interaction): Interaction {
+  if (mayResend(ix) || (ix.identityNumber === undefined && !(ix.erased && ix.customerId !== ""))) return ix;
+  const { identityNumber, ...rest } = ix;
+  if (!ix.erased) return identityNumber === undefined ? rest : { ...rest, identityMask: mask(identityNumber) };
+  const { identityMask: _mask, ...kept } = rest;
+  return { ...kept, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
 }
 
 /** Whether something is still owed upstream for this interaction (cancels, or an id to learn). */

@@ -1,20 +1,32 @@
 /** Durable Object addresses: every one is derived from a name or from the interaction id, so routing needs no lookup. */
+import { objectConfig } from "../config";
 import { base64url, customerDigest } from "../security/customer-ref";
 import type { CancelOutcome, ClaimOutcome, Told } from "./interaction-core";
 import type { Interaction, State } from "./machine";
 
 /**
- * Every namespace that holds personal data is reached through here, so a jurisdiction (data
- * residency) can be applied in this one place.
+ * Every namespace that holds personal data is reached through here, so `DATA_JURISDICTION` (data
+ * residency, design §6) applies to every object that holds it: each is created, and found, in that
+ * jurisdiction only. An id made under another jurisdiction (or none) is not found under this one.
  */
-export function personalData<T extends Rpc.DurableObjectBranded | undefined>(namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
-  return namespace;
+export function personalData<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
+  const { jurisdiction } = objectConfig(env).config;
+  return jurisdiction ? namespace.jurisdiction(jurisdiction) : namespace;
 }
 
-/** The customer's Durable Object (`CustomerInteractions`), named by the keyed digest of the customerId. */
+/**
+ * The customer's Durable Object (`CustomerInteractions`), named by the keyed digest of the customerId,
+ * and the customer's reference for log lines (its first 16 characters).
+ */
+export async function customerObject(env: Env, customerId: string) {
+  const namespace = personalData(env, env.CUSTOMER_INTERACTIONS);
+  const digest = await customerDigest(env as { CUSTOMER_REF_KEY?: string }, customerId);
+  return { stub: namespace.get(namespace.idFromName(digest)), customerRef: digest.slice(0, 16) };
+}
+
+/** The customer's Durable Object alone. */
 export async function customerStub(env: Env, customerId: string) {
-  const namespace = personalData(env.CUSTOMER_INTERACTIONS);
-  return namespace.get(namespace.idFromName(await customerDigest(env as { CUSTOMER_REF_KEY?: string }, customerId)));
+  return (await customerObject(env, customerId)).stub;
 }
 
 /**
@@ -39,7 +51,8 @@ export interface InteractionStub {
   /** `log`: the transitions the cancel caused, for the request's log line (the legacy objects log them themselves). */
   cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }>;
   claim(interactionId: string, agentId?: string, tell?: boolean): Promise<ClaimOutcome & { log?: Told }>;
-  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<State | null>;
+  /** `reason`: the upstream's free text, kept encrypted on the timeline and never logged. */
+  upstreamEvent(interactionId: string, kind: "abandoned" | "completed" | "failed", reason?: string): Promise<{ state: State; log?: Told } | null>;
   get(interactionId: string): Promise<Interaction | null>;
 }
 
@@ -54,11 +67,11 @@ const NOWHERE: InteractionStub = {
 /** The object holding the interaction `interactionId` (a well-formed id that names no object finds nothing). */
 export function interactionStub(env: Env, interactionId: string): InteractionStub {
   if (LEGACY_INTERACTION_ID.test(interactionId)) {
-    const legacy = personalData(env.INTERACTIONS);
+    const legacy = personalData(env, env.INTERACTIONS);
     return legacy.get(legacy.idFromName(interactionId)) as unknown as InteractionStub;
   }
   if (!INTERACTION_ID.test(interactionId)) return NOWHERE;
-  const namespace = personalData(env.CUSTOMER_INTERACTIONS);
+  const namespace = personalData(env, env.CUSTOMER_INTERACTIONS);
   let id: DurableObjectId;
   try {
     id = namespace.idFromString(interactionId.slice(0, 64));
@@ -74,7 +87,7 @@ export function interactionStub(env: Env, interactionId: string): InteractionStu
  * then still release their entry there when they purge.
  */
 export function legacyIndexStub(env: Env, customerId: string) {
-  const namespace = personalData(env.CUSTOMERS);
+  const namespace = personalData(env, env.CUSTOMERS);
   return namespace.get(namespace.idFromName(`customers:${legacyIndexShard(customerId)}`));
 }
 

@@ -18,8 +18,9 @@ export function interactionView(ix: Interaction, visibleAttributes: readonly str
     state: ix.state,
     upstream,
     attributes: minimisedAttributes(ix.attributes, visibleAttributes),
-    customerId: mask(ix.customerId),
-    identityNumber: ix.identityNumber === undefined ? null : mask(ix.identityNumber),
+    // null once erased (design §6)
+    customerId: ix.customerId === "" ? null : mask(ix.customerId),
+    identityNumber: ix.identityNumber === undefined ? (ix.identityMask ?? null) : mask(ix.identityNumber),
     createdAt: new Date(ix.createdAt).toISOString(),
     timeline: ix.timeline,
   };

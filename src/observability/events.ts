@@ -10,21 +10,28 @@ import type { MetricSink } from "./metrics";
 export const UNCONFIRMED_CANCEL_WARN_MS = 5 * 60_000;
 
 /** A claim the interaction refused: the call must not go to that agent. */
-export function warnClaimRefused(metric: MetricSink, reason: string, requestId: string, interactionId: string): void {
-  log("warn", "claim refused", { requestId, interactionId, reason });
-  metric("claim_refused", { outcome: reason });
+export function warnClaimRefused(metric: MetricSink, reason: string, requestId: string, interactionId: string, customerRef?: unknown): void {
+  const ref = typeof customerRef === "string" ? customerRef : undefined;
+  log("warn", "claim refused", { requestId, interactionId, customerRef: ref, reason });
+  metric("claim_refused", { outcome: reason, ref });
 }
 
 /** A call nobody took within QUEUE_TIMEOUT_SECONDS (or that expired before it was queued). */
-export function warnExpired(metric: MetricSink | undefined, upstream: string, interactionId: string, waitedMs: number): void {
-  log("warn", "expired", { interactionId, upstream, waitedMs });
-  metric?.("expired", { upstream }, waitedMs);
+export function warnExpired(metric: MetricSink | undefined, ix: AboutInteraction, waitedMs: number): void {
+  const { interactionId, customerRef, upstream: { adapter: upstream } } = ix;
+  log("warn", "expired", { interactionId, customerRef, upstream, waitedMs });
+  metric?.("expired", { upstream, ref: customerRef }, waitedMs);
 }
 
-/** What a cancel report reads of an interaction (structural: no dependency on the store's layout). */
-export interface LeftQueue {
+/** What these reports read of an interaction (structural: no dependency on the store's layout). */
+export interface AboutInteraction {
   interactionId: string;
+  /** The customer's keyed reference (never the customerId). */
+  customerRef?: string;
   upstream: { adapter: string };
+}
+
+export interface LeftQueue extends AboutInteraction {
   timeline: readonly { at: string; state: string }[];
 }
 
@@ -38,13 +45,14 @@ export function warnCancelUnconfirmed(metric: MetricSink | undefined, ix: LeftQu
   const left = ix.timeline.find((entry) => LEFT.has(entry.state));
   const sinceMs = left ? now - Date.parse(left.at) : 0;
   if (sinceMs < UNCONFIRMED_CANCEL_WARN_MS) return;
-  const { interactionId, upstream: { adapter: upstream } } = ix;
-  log("warn", "cancel unconfirmed", { interactionId, upstream, sinceMs, upstreamStatus: status });
-  metric?.("cancel_unconfirmed", { upstream, status: status ?? 0, id: interactionId }, sinceMs);
+  const { interactionId, customerRef, upstream: { adapter: upstream } } = ix;
+  log("warn", "cancel unconfirmed", { interactionId, customerRef, upstream, sinceMs, upstreamStatus: status });
+  metric?.("cancel_unconfirmed", { upstream, status: status ?? 0, id: interactionId, ref: customerRef }, sinceMs);
 }
 
 /** A poll of an upstream without callbacks that failed (dispatch and cancel failures log their own line). */
-export function warnPollFailed(metric: MetricSink | undefined, upstream: string, interactionId: string, status?: number): void {
-  log("warn", "upstream poll", { interactionId, upstream, upstreamStatus: status });
-  metric?.("upstream_error", { outcome: "poll", upstream, status: status ?? 0 });
+export function warnPollFailed(metric: MetricSink | undefined, ix: AboutInteraction, status?: number): void {
+  const { interactionId, customerRef, upstream: { adapter: upstream } } = ix;
+  log("warn", "upstream poll", { interactionId, customerRef, upstream, upstreamStatus: status });
+  metric?.("upstream_error", { outcome: "poll", upstream, status: status ?? 0, ref: customerRef });
 }

@@ -1,7 +1,7 @@
 /**
  * Metrics through the Workers Analytics Engine binding `METRICS` (optional: without it nothing is
  * written). One data point per event: index = event name; blobs = event, outcome, upstream, HTTP
- * status, interactionId (only where an alert counts interactions); double = a value (milliseconds
+ * status, interactionId (only where an alert counts interactions), customerRef (about an interaction); double = a value (milliseconds
  * for latencies, 1 for counts). No personal data. README "Operations" has the queries.
  */
 
@@ -33,6 +33,8 @@ export interface MetricLabels {
   status?: number;
   /** An interactionId, where an alert counts distinct interactions. */
   id?: string;
+  /** The customer's keyed reference, on every metric about an interaction (design §6). */
+  ref?: string;
 }
 
 export type MetricSink = (event: MetricEvent, labels: MetricLabels, value?: number) => void;
@@ -44,7 +46,7 @@ export function metricSink(dataset: AnalyticsEngineDataset | undefined): MetricS
     try {
       dataset.writeDataPoint({
         indexes: [event],
-        blobs: [event, labels.outcome ?? "", labels.upstream ?? "", labels.status === undefined ? "" : String(labels.status), labels.id ?? ""],
+        blobs: [event, labels.outcome ?? "", labels.upstream ?? "", labels.status === undefined ? "" : String(labels.status), labels.id ?? "", labels.ref ?? ""],
         doubles: [value],
       });
     } catch {

@@ -91,7 +91,7 @@ async function claimHandler(c: Context<Signed>) {
   const outcome = await interactionStub(c.env, id).claim(id, agentId, true);
   c.set("told", outcome.log);
   if (outcome.proceed) return success({ proceed: true });
-  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), id);
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), id, outcome.log?.customerRef);
   if (outcome.reason === "not_found") {
     return failure(404, "not_found", "no such interaction", { proceed: false, reason: "not_found" });
   }
@@ -104,9 +104,10 @@ async function claimHandler(c: Context<Signed>) {
 async function eventHandler(c: Context<Signed>) {
   const id = c.get("interactionId");
   const event = parse(EventBody, c.get("body"), id);
-  const state = await interactionStub(c.env, id).upstreamEvent(id, event.type, event.reason);
-  if (state === null) throw new ApiError(404, "not_found", "no such interaction");
-  return success({ interactionId: id, state });
+  const outcome = await interactionStub(c.env, id).upstreamEvent(id, event.type, event.reason);
+  if (outcome === null) throw new ApiError(404, "not_found", "no such interaction");
+  c.set("told", outcome.log);
+  return success({ interactionId: id, state: outcome.state });
 }
 
 export function upstreamRoutes(): Hono<Signed> {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { customerStub, legacyIndexStub } from "../../src/interactions/stubs";
 import { apply, createInteraction, type Interaction } from "../../src/interactions/machine";
 import { objectOf } from "../objects";
+import type { CustomerInteractions } from "../../src/interactions/customer-interactions";
 import { authHeaders, call, cleanup, createOk, sampleBody } from "./helpers";
 
 /*
@@ -27,7 +28,7 @@ describe("a create that reaches an existing interaction checks the customer (def
     await runInDurableObject(await customerStub(env, second), (_instance, state) => state.storage.kv.put(`ix:${firstId}`, { ...record!, createdAt: Date.now() + 60_000 }));
     const secondId = await createOk(sampleBody(second, 1));
     expect(secondId).not.toBe(firstId);
-    const stored = await runInDurableObject(await customerStub(env, second), (_instance, state) => state.storage.kv.get<Interaction>(`ix:${secondId}`));
+    const stored = await runInDurableObject(await customerStub(env, second), (instance) => (instance as unknown as CustomerInteractions).get(secondId));
     expect(stored?.customerId).toBe(second);
     await runInDurableObject(await customerStub(env, second), (_instance, state) => void state.storage.kv.delete(`ix:${firstId}`));
   });

@@ -48,7 +48,7 @@ describe("401 and 429 answers: a warn line and a `rejected` data point", () => {
     expect(seen.answer.status).toBe(401);
     expect(seen.warns).toContainEqual(expect.objectContaining({ level: "warn", msg: "request", status: 401, route: "/v1/interactions/:id" }));
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "authentication failed", reason: "invalid_key" }));
-    expect(byEvent(seen.points, "rejected")).toEqual([["rejected", "/v1/interactions/:id", "", "401", ""]]);
+    expect(byEvent(seen.points, "rejected")).toEqual([["rejected", "/v1/interactions/:id", "", "401", "", ""]]);
     expect(seen.text).not.toContain("w".repeat(40));
   });
 
@@ -57,7 +57,7 @@ describe("401 and 429 answers: a warn line and a `rejected` data point", () => {
     const seen = await observe({ KEY_RATE_LIMITER }, "/v1/session", { headers: authHeaders() });
     expect(seen.answer.status).toBe(429);
     expect(seen.warns).toContainEqual(expect.objectContaining({ level: "warn", msg: "request", status: 429, route: "/v1/session" }));
-    expect(byEvent(seen.points, "rejected")).toEqual([["rejected", "/v1/session", "", "429", ""]]);
+    expect(byEvent(seen.points, "rejected")).toEqual([["rejected", "/v1/session", "", "429", "", ""]]);
   });
 
   it("a 200 writes no warn line and no `rejected` point", async () => {
@@ -79,7 +79,7 @@ describe("callback signature failures (UPSTREAM=http): route, reason and interac
       expect.objectContaining({ msg: "authentication failed", route: "/v1/upstream/interactions/:id/claim", reason: "bad_signature", interactionId: id }),
     );
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "request", status: 401, interactionId: id }));
-    expect(byEvent(seen.points, "signature_failed")).toEqual([["signature_failed", "bad_signature", "", "", ""]]);
+    expect(byEvent(seen.points, "signature_failed")).toEqual([["signature_failed", "bad_signature", "", "", "", ""]]);
   });
 });
 
@@ -97,8 +97,8 @@ describe("refused claims: interactionId and reason at warn; `claim_refused` coun
     expect(del.status).toBe(200);
     const seen = await claim(id);
     expect(seen.answer.status).toBe(409);
-    expect(seen.warns).toContainEqual({ level: "warn", msg: "claim refused", requestId: expect.any(String), interactionId: id, reason: "cancelled" });
-    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", ""]]);
+    expect(seen.warns).toContainEqual({ level: "warn", msg: "claim refused", requestId: expect.any(String), interactionId: id, customerRef: expect.stringMatching(/^[\w-]{16}$/), reason: "cancelled" });
+    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", "", expect.stringMatching(/^[\w-]{16}$/)]]);
     expect(seen.text).not.toContain(customerId);
   });
 
@@ -107,6 +107,6 @@ describe("refused claims: interactionId and reason at warn; `claim_refused` coun
     const seen = await claim(id);
     expect(seen.answer.status).toBe(404);
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, reason: "not_found" }));
-    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "not_found", "", "", ""]]);
+    expect(byEvent(seen.points, "claim_refused")).toEqual([["claim_refused", "not_found", "", "", "", ""]]);
   });
 });

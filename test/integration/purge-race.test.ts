@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { customerStub } from "../../src/interactions/stubs";
 import type { CustomerInteractions } from "../../src/interactions/customer-interactions";
 import type { Interaction } from "../../src/interactions/machine";
+import { forgetMemory } from "../objects";
 import { authHeaders, call, cleanup, createOk, sampleBody, track } from "./helpers";
 
 /**
@@ -23,7 +24,7 @@ async function cancelledAndDue(customerId: string): Promise<{ stub: DurableObjec
   await runInDurableObject(stub, (instance, state) => {
     const ix = state.storage.kv.get<Interaction>(`ix:${first}`)!;
     state.storage.kv.put(`ix:${first}`, { ...ix, purgeAt: Date.now() - 1 });
-    (instance as unknown as { cores: Map<string, unknown> }).cores.clear();
+    forgetMemory(instance);
   });
   return { stub, first };
 }

@@ -13,7 +13,7 @@ describe("GET /v1/session", () => {
   it("with a valid key: the upstream and what the key may do", async () => {
     const answer = await call("/v1/session", { headers: { authorization: `Bearer ${KEY}` } });
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toStrictEqual({ upstream: "simulator", auth: "api_key", permissions: ["create", "cancel", "read", "simulator"] });
+    expect(answer.body.result).toStrictEqual({ upstream: "simulator", auth: "api_key", permissions: ["create", "cancel", "read", "lookup", "erase", "simulator"] });
   });
 
   it("X-API-Key works too", async () => {
@@ -42,7 +42,7 @@ describe("GET /v1/session", () => {
       { headers: { authorization: `Bearer ${KEY}` } },
     );
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toStrictEqual({ upstream: "http", auth: "api_key", permissions: ["create", "cancel", "read"] });
+    expect(answer.body.result).toStrictEqual({ upstream: "http", auth: "api_key", permissions: ["create", "cancel", "read", "lookup", "erase"] });
   });
 
   it("behind DIYALOG_BASE_PATH it is only under the prefix: at the root it is 404, so no key is taken for accepted there", async () => {

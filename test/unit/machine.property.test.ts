@@ -44,7 +44,7 @@ const eventArb: fc.Arbitrary<Event> = fc.oneof(
   fc.constant<Event>({ type: "queue_timeout" }),
   fc
     .record({ kind: fc.constantFrom("abandoned", "failed", "completed" as const), reason: fc.option(fc.constantFrom("hung up", "x"), { nil: undefined }) })
-    .map(({ kind, reason }): Event => (reason === undefined ? { type: "upstream_event", kind } : { type: "upstream_event", kind, reason })),
+    .map(({ kind, reason }): Event => (reason === undefined ? { type: "upstream_event", kind } : { type: "upstream_event", kind, text: reason })),
 );
 
 /** One step: an event and how much (virtual) time passed before it. */

@@ -226,7 +226,7 @@ describe("every legal transition is reached by apply", () => {
     "queued→cancelling": [{ from: queued, event: { type: "cancel_requested" } }],
     "queued→failed": [
       { from: queued, event: { type: "upstream_event", kind: "abandoned" } },
-      { from: queued, event: { type: "upstream_event", kind: "failed", reason: "r" } },
+      { from: queued, event: { type: "upstream_event", kind: "failed", text: "r" } },
     ],
     "queued→expired": [{ from: queued, event: { type: "queue_timeout" } }],
     "cancelling→cancelled": [
@@ -637,7 +637,7 @@ describe("apply: queue timeout and upstream events", () => {
   });
 
   it.each(["abandoned", "failed"] as const)("upstream_event %s ends a waiting interaction as failed", (kind) => {
-    const out = apply(queued(), { type: "upstream_event", kind, reason: "caller hung up" }, ctx(T0 + 88));
+    const out = apply(queued(), { type: "upstream_event", kind, text: "caller hung up" }, ctx(T0 + 88));
     expect(out.interaction.state).toBe("failed");
     expect(out.interaction.upstream.cleanup).toBe("done");
     expect(out.interaction.purgeAt).toBe(T0 + 88 + RETENTION_MS);
@@ -645,7 +645,8 @@ describe("apply: queue timeout and upstream events", () => {
     expect(out.interaction.timeline.at(-1)).toStrictEqual({
       at: new Date(T0 + 88).toISOString(),
       state: "failed",
-      detail: `upstream reported ${kind}: caller hung up`,
+      detail: `upstream reported ${kind}`,
+      text: "caller hung up",
     });
   });
 

@@ -151,7 +151,7 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   const outcome = await stub.claim(interactionId, workerSid, true);
   c.set("told", outcome.log);
   if (outcome.proceed) return instruction({ instruction: "accept" });
-  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), interactionId);
+  warnClaimRefused(metricSink(c.env.METRICS), outcome.reason, c.get("requestId"), interactionId, outcome.log?.customerRef);
   // The interaction's object cancels its Task too once it knows the sid; this covers the Task it has
   // not learned yet (a create whose answer is still on its way).
   if (WITHDRAW.has(outcome.reason)) withdraw();
