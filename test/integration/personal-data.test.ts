@@ -81,19 +81,18 @@ describe("reads are minimised (design §6)", () => {
 });
 
 describe("/healthz reports how personal data is kept", () => {
-  // Records are not encrypted at rest yet: /healthz says so whatever keys are set (SECURITY.md data map).
-  it("without keys: not encrypted, no jurisdiction", async () => {
+  it("without keys: development keys, no jurisdiction", async () => {
     const answer = await callWithEnv({}, "/healthz");
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({ personalData: "not-encrypted", jurisdiction: null });
+    expect(answer.body.result).toMatchObject({ personalData: "development-keys", jurisdiction: null });
   });
 
-  it("with both keys: still not encrypted, and the jurisdiction; no key in the answer", async () => {
+  it("with both keys: encrypted, and the jurisdiction; no key in the answer", async () => {
     const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
     const ref = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
     const answer = await callWithEnv({ PERSONAL_DATA_KEYS: key, CUSTOMER_REF_KEY: ref, DATA_JURISDICTION: "eu" }, "/healthz");
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({ personalData: "not-encrypted", jurisdiction: "eu" });
+    expect(answer.body.result).toMatchObject({ personalData: "encrypted", jurisdiction: "eu" });
     expect(answer.text).not.toContain(key);
     expect(answer.text).not.toContain(ref);
   });
