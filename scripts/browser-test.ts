@@ -231,9 +231,14 @@ async function findAndErase(page: Page, worker: DevWorker, label: string, prefix
     check(`${label}: erase: the first click opens the page's confirmation, naming the customerRef`, (await page.textContent("#erase-dialog-ref")) === ref);
     await page.click("#erase-keep");
     await page.waitForFunction(() => (document.getElementById("erase-dialog") as HTMLDialogElement | null)?.open === false, undefined, { timeout: WAIT_MS });
+    // Escape declines too.
+    await page.click("#erase");
+    await page.waitForSelector("#erase-dialog[open]", { timeout: WAIT_MS });
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => (document.getElementById("erase-dialog") as HTMLDialogElement | null)?.open === false, undefined, { timeout: WAIT_MS });
     const kept = await apiCall(worker, prefix, "GET", `/v1/interactions/${waiting}`);
     check(
-      `${label}: erase: declining the confirmation erases nothing (no request; the call still waits with its data)`,
+      `${label}: erase: declining the confirmation (Keep, then Escape) erases nothing (no request; the call still waits with its data)`,
       eraseRequests.length === 0 && kept.state === "queued" && kept.customerId !== null && (await page.textContent("#erase-status")) === "nothing erased",
       `${eraseRequests.join("; ")} ${JSON.stringify(kept)}`,
     );
@@ -280,6 +285,11 @@ async function findAndErase(page: Page, worker: DevWorker, label: string, prefix
       `${label}: the customerId is in no URL, storage, page markup or console message`,
       [...urls, kept2.url, kept2.session, kept2.local, kept2.html, ...messages].every((t) => !t.includes(customerId) && !t.includes(identityNumber)),
     );
+    // An interaction found is followed in the Interaction card by a click on its id.
+    await page.click(`#customer-interactions li[data-id="${waiting}"] .found-head button`);
+    await page.waitForFunction((id) => document.getElementById("ix-id")?.textContent === id, waiting, { timeout: WAIT_MS });
+    await stateIs(page, "cancelled");
+    check(`${label}: find: a click on a found interaction's id follows it`, true);
   } finally {
     page.off("console", onConsole);
     page.off("request", onRequest);
