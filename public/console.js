@@ -94,14 +94,21 @@ function setStatus(node, text, tone) {
   node.dataset.tone = tone || "";
 }
 
+/** A short form of an id. One customer's interactions share their first 64 characters, so the end is shown too. */
 function shortId(id) {
-  return id.length > 13 ? `${id.slice(0, 8)}…` : id;
+  return id.length > 13 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id;
 }
 
 function clock(iso) {
   const d = new Date(iso);
   const pad = (n, w = 2) => String(n).padStart(w, "0");
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** The local date, as 2026-12-03. */
+function day(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
 function seconds(ms) {
@@ -135,6 +142,9 @@ function showLogin(message) {
   session.signOut();
   current = null;
   simulatorOn = false;
+  canErase = false;
+  clearCustomer();
+  $("customer-card").hidden = true;
   $("sim-card").hidden = true;
   $("login-card").hidden = false;
   $("app").hidden = true;
@@ -166,6 +176,9 @@ async function checkSession() {
   if (answer.status === 200 && answer.body && answer.body.success) {
     const info = answer.body.result;
     simulatorOn = info.permissions.includes("simulator");
+    $("customer-card").hidden = !info.permissions.includes("lookup");
+    canErase = info.permissions.includes("erase");
+    $("erase-row").hidden = !canErase;
     $("real-upstream").hidden = info.upstream === "simulator";
     showApp();
     refresh();
@@ -265,6 +278,35 @@ function follow(id) {
   refreshInteraction();
 }
 
+/** An interaction's timeline into `list`: when, since the first entry, state, detail, and an upstream's own words. */
+function renderTimeline(list, view) {
+  list.replaceChildren();
+  const start = Date.parse(view.timeline[0] ? view.timeline[0].at : view.createdAt);
+  for (const entry of view.timeline) {
+    const item = el("li");
+    const when = el("time", "when", clock(entry.at));
+    when.dateTime = entry.at;
+    const state = el("span", "state small", entry.state);
+    state.dataset.state = entry.state;
+    const offset = el("span", "offset", `+${seconds(Date.parse(entry.at) - start)}`);
+    item.append(when, offset, state, el("span", "detail", entry.detail));
+    if (typeof entry.text === "string") item.append(el("span", "said", entry.text));
+    list.append(item);
+  }
+}
+
+/** A masked personal field, or a plain word for what is not there. */
+function personal(value, absent) {
+  return value === null || value === undefined ? el("span", "erased", absent) : document.createTextNode(value);
+}
+
+function renderAttributes(node, attributes) {
+  const entries = Object.entries(attributes || {});
+  node.replaceChildren();
+  if (entries.length === 0) node.textContent = "none";
+  for (const [k, v] of entries) node.append(el("span", "chip", `${k}=${v}`));
+}
+
 function renderInteraction(view) {
   $("ix-empty").hidden = true;
   $("ix-body").hidden = false;
@@ -276,27 +318,11 @@ function renderInteraction(view) {
   $("ix-upstream").textContent = [up.adapter, up.agentId ? `with ${up.agentId}` : "", up.status ? `HTTP ${up.status}` : ""]
     .filter(Boolean)
     .join(" · ");
-  $("ix-customer").textContent = view.customerId;
-  const attributes = Object.entries(view.attributes || {});
-  const attrs = $("ix-attributes");
-  attrs.replaceChildren();
-  if (attributes.length === 0) attrs.textContent = "none";
-  for (const [k, v] of attributes) attrs.append(el("span", "chip", `${k}=${v}`));
+  $("ix-customer").replaceChildren(personal(view.customerId, "erased"));
+  renderAttributes($("ix-attributes"), view.attributes);
   $("cancel-call").disabled = TERMINAL.has(view.state);
 
-  const timeline = $("timeline");
-  timeline.replaceChildren();
-  const start = Date.parse(view.timeline[0] ? view.timeline[0].at : view.createdAt);
-  for (const entry of view.timeline) {
-    const item = el("li");
-    const when = el("time", "when", clock(entry.at));
-    when.dateTime = entry.at;
-    const state = el("span", "state small", entry.state);
-    state.dataset.state = entry.state;
-    const offset = el("span", "offset", `+${seconds(Date.parse(entry.at) - start)}`);
-    item.append(when, offset, state, el("span", "detail", entry.detail));
-    timeline.append(item);
-  }
+  renderTimeline($("timeline"), view);
   if (lastStates.get(view.interactionId) !== view.state) {
     lastStates.set(view.interactionId, view.state);
     renderHistory();
@@ -369,6 +395,188 @@ async function cancelCall() {
   await refreshInteraction();
 }
 
+// ---- finding a customer, erasing their personal data -----------------------------------------
+//
+// The customerId typed here is personal data. It travels only in a POST body, is held only in
+// `found` (this page's memory) while its answer is shown, and is never written to a URL, to any
+// storage or to the browser's console. The erasure acts on the customer found, after a second,
+// deliberate click in the page's own confirmation.
+
+let found = null; // {customerId, customerRef, count}: the customer shown
+let pendingErase = null; // the customer the open confirmation is about
+let canErase = false; // the key may erase (GET /v1/session says so)
+
+function interactionsText(n) {
+  return n === 1 ? "1 interaction" : `${n} interactions`;
+}
+
+/** Forgets the customer shown (signing out, or after an erasure once its outcome is on screen). */
+function clearCustomer() {
+  found = null;
+  pendingErase = null;
+  $("lookup-id").value = "";
+  setStatus($("lookup-status"), "");
+  setStatus($("erase-status"), "");
+  $("customer-body").hidden = true;
+  $("customer-interactions").replaceChildren();
+  $("erase-result").hidden = true;
+  if ($("erase-dialog").open) $("erase-dialog").close();
+}
+
+/** Ids as short codes (the whole id in the title), or "none". */
+function renderIds(node, ids) {
+  node.replaceChildren();
+  if (ids.length === 0) node.textContent = "none";
+  ids.forEach((id, i) => {
+    const code = el("code", "", shortId(id));
+    code.title = id;
+    node.append(i > 0 ? ", " : "", code);
+  });
+}
+
+function renderFound(view) {
+  const item = el("li");
+  item.dataset.id = view.interactionId;
+  const head = el("div", "found-head");
+  const open = el("button", "link", shortId(view.interactionId));
+  open.type = "button";
+  open.title = view.interactionId;
+  open.addEventListener("click", () => {
+    session.remember(view.interactionId);
+    follow(view.interactionId);
+  });
+  const state = el("span", "state small", STATE_LABELS[view.state] || view.state);
+  state.dataset.state = view.state;
+  head.append(open, state);
+
+  const facts = el("dl", "facts");
+  const fact = (name, value) => {
+    const dd = el("dd");
+    dd.append(value);
+    facts.append(el("dt", "", name), dd);
+  };
+  const created = el("time", "", `${day(view.createdAt)} ${clock(view.createdAt)}`);
+  created.dateTime = view.createdAt;
+  fact("created", created);
+  const up = view.upstream || {};
+  fact("upstream", [up.adapter, up.agentId ? `with ${up.agentId}` : ""].filter(Boolean).join(" · "));
+  fact("customerId", personal(view.customerId, "erased"));
+  fact("identityNumber", personal(view.identityNumber, "none"));
+  const attrs = el("span");
+  renderAttributes(attrs, view.attributes);
+  fact("attributes", attrs);
+
+  const timeline = el("ol", "timeline");
+  renderTimeline(timeline, view);
+  item.append(head, facts, timeline);
+  return item;
+}
+
+function renderCustomer(result) {
+  $("customer-body").hidden = false;
+  $("customer-ref").textContent = result.customerRef;
+  const n = result.interactions.length;
+  $("customer-count").textContent = n === 0 ? "none within retention" : `${n}, newest first`;
+  $("customer-interactions").replaceChildren(...result.interactions.map(renderFound));
+}
+
+/** POST /v1/customers/lookup: answers whether the customer is now shown. */
+async function findCustomer(customerId) {
+  const status = $("lookup-status");
+  const button = $("lookup");
+  button.disabled = true;
+  setStatus(status, "looking…", "busy");
+  try {
+    const answer = await api("POST", "/v1/customers/lookup", { customerId });
+    if (answer.body && answer.body.success) {
+      const result = answer.body.result;
+      found = { customerId, customerRef: result.customerRef, count: result.interactions.length };
+      renderCustomer(result);
+      $("erase").disabled = false;
+      setStatus(status, `as of ${clock(new Date().toISOString())}`, "ok");
+      return true;
+    }
+    found = null;
+    $("customer-body").hidden = true;
+    setStatus(status, failureText(answer), "bad");
+  } catch (err) {
+    setStatus(status, `network error: ${err.message}`, "bad");
+  } finally {
+    button.disabled = false;
+  }
+  return false;
+}
+
+async function lookupCustomer(event) {
+  event.preventDefault();
+  const customerId = $("lookup-id").value.trim();
+  if (!customerId) {
+    setStatus($("lookup-status"), "enter a customerId", "bad");
+    return;
+  }
+  setStatus($("erase-status"), "");
+  $("erase-result").hidden = true;
+  await findCustomer(customerId);
+}
+
+/** The first click: the page's own confirmation, about the customer found (by its customerRef). */
+function askErase() {
+  if (!found) return;
+  pendingErase = found;
+  $("erase-dialog-ref").textContent = found.customerRef;
+  $("erase-dialog-count").textContent = `${interactionsText(found.count)} found`;
+  setStatus($("erase-status"), "");
+  $("erase-dialog").showModal();
+  $("erase-keep").focus();
+}
+
+/** "Keep the data", Escape, or any other way the confirmation closes without the second click. */
+function eraseDeclined() {
+  if (!pendingErase) return;
+  pendingErase = null;
+  setStatus($("erase-status"), "nothing erased", "");
+}
+
+/** The second, deliberate click: POST /v1/customers/erase for the customer the confirmation named. */
+async function eraseConfirmed() {
+  const target = pendingErase;
+  pendingErase = null;
+  $("erase-dialog").close();
+  if (!target) return;
+  const status = $("erase-status");
+  $("erase").disabled = true;
+  setStatus(status, "erasing…", "busy");
+  try {
+    const answer = await api("POST", "/v1/customers/erase", { customerId: target.customerId });
+    if (!(answer.body && answer.body.success)) {
+      setStatus(status, failureText(answer), "bad");
+      $("erase").disabled = false;
+      return;
+    }
+    const result = answer.body.result;
+    $("erase-count").textContent = interactionsText(result.erased);
+    renderIds($("erase-cancelled"), result.cancelled);
+    renderIds($("erase-unconfirmed"), result.cancelUnconfirmed);
+    $("erase-result").hidden = false;
+    setStatus(
+      status,
+      result.cancelUnconfirmed.length > 0
+        ? "erased; the call center has not confirmed a cancel yet, the proxy keeps cancelling"
+        : "erased",
+      result.cancelUnconfirmed.length > 0 ? "bad" : "ok",
+    );
+    // What is left of the customer's interactions, then the customerId is forgotten.
+    await findCustomer(target.customerId);
+    found = null;
+    $("lookup-id").value = "";
+    $("erase").disabled = true;
+    await refreshInteraction();
+  } catch (err) {
+    setStatus(status, `network error: ${err.message}`, "bad");
+    $("erase").disabled = false;
+  }
+}
+
 // ---- the simulator --------------------------------------------------------------------------
 
 function renderSimulator(snapshot) {
@@ -437,6 +645,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("call-form").addEventListener("submit", placeCall);
   $("cancel-call").addEventListener("click", cancelCall);
   $("open-form").addEventListener("submit", openById);
+  $("lookup-form").addEventListener("submit", lookupCustomer);
+  $("erase").addEventListener("click", askErase);
+  $("erase-confirm").addEventListener("click", eraseConfirmed);
+  $("erase-keep").addEventListener("click", () => $("erase-dialog").close());
+  $("erase-dialog").addEventListener("close", eraseDeclined);
   $("logout").addEventListener("click", () => showLogin(""));
   loadHealth();
   // A reload keeps the tab's key: it is checked again before anything else is asked.

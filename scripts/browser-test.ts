@@ -10,7 +10,8 @@ import { startWorker, type DevWorker } from "./lib/processes";
  * the simulator (one agent that claims after SIM_ASSIGN_DELAY_MS), one of them behind
  * DIYALOG_BASE_PATH, and drives a headless Chromium (found or installed by scripts/lib/chromium.ts)
  * through the normal flows — sign in, place a call and see it `queued`, cancel it and see
- * `cancelled`, place another and see the simulator's agent take it (`assigned`), sign out — at
+ * `cancelled`, place another and see the simulator's agent take it (`assigned`), find a customer and erase their
+ * personal data through the page's confirmation (declined once, then confirmed), sign out — at
  * 1280×800 and at 390×844 — and, in a fresh tab, open the cancelled call by its id. During those flows any console error, page error, failed request or
  * HTTP error answer fails the test (a person with devtools open sees none). Refused sign-ins (a
  * wrong key, a missing path prefix) are checked apart, where exactly their one 401 or 404 is
@@ -158,6 +159,143 @@ async function openById(page: Page, worker: DevWorker, id: string, state: string
   );
 }
 
+/** A call from Diyalog's side (not through the page): its id, or a failed check. */
+async function apiCall(worker: DevWorker, prefix: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${worker.url}${prefix}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = (await res.json()) as { success: boolean; result: any };
+  if (!answer.success) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer.result;
+}
+
+/** Digits only, from crypto: a customer number and a national id of the usual shapes. */
+function digits(n: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => String(b % 10)).join("");
+}
+
+/**
+ * Find a customer and erase their personal data (design §6). Runs while the simulator's one agent is
+ * busy with the second call of `normalFlows`, so the customer's call keeps waiting in the queue.
+ * The customer has two interactions (a cancelled one and a newer waiting one, with an identityNumber
+ * and an attribute value reads mask): the page shows both, newest first; the first erase click only
+ * asks, and declining erases nothing; the second click erases, cancelling the waiting call; a lookup
+ * afterwards shows no customerId, identityNumber or attribute value anywhere in the page's text, and
+ * the customerId never reached a URL, the storage or the browser's console.
+ */
+async function findAndErase(page: Page, worker: DevWorker, label: string, prefix: string): Promise<void> {
+  const customerId = `7${digits(9)}`;
+  const identityNumber = `1${digits(10)}`;
+  const secret = `Gold-${digits(6)}`; // Segment is not in VISIBLE_ATTRIBUTES: reads show "***"
+  const body = { customerId, attachedData: [{ TRX: "Diyalog" }, { Segment: secret }], identityNumber };
+  const older = (await apiCall(worker, prefix, "POST", "/v1/interactions", body)).interactionId as string;
+  await apiCall(worker, prefix, "DELETE", `/v1/interactions/${older}`);
+  const waiting = (await apiCall(worker, prefix, "POST", "/v1/interactions", body)).interactionId as string;
+  check(`${label}: find: a customer with a cancelled call and a newer one waiting`, older !== waiting);
+
+  const messages: string[] = [];
+  const onConsole = (msg: { text(): string }) => messages.push(msg.text());
+  page.on("console", onConsole);
+  const urls: string[] = [];
+  const eraseRequests: string[] = [];
+  const onRequest = (req: { url(): string; method(): string; postData(): string | null }) => {
+    urls.push(req.url());
+    if (req.url().endsWith("/v1/customers/erase")) eraseRequests.push(`${req.method()} ${req.postData() ?? ""}`);
+  };
+  page.on("request", onRequest);
+  const pageText = () => page.evaluate(() => document.body.innerText);
+  const personal = (text: string) => [customerId, identityNumber, secret].filter((value) => text.includes(value));
+
+  try {
+    await page.fill("#lookup-id", customerId);
+    await page.click("#lookup");
+    await page.waitForFunction((id) => document.querySelector(`#customer-interactions li[data-id="${id}"]`) !== null, waiting, { timeout: WAIT_MS });
+    const shown = await page.$$eval("#customer-interactions > li", (items) =>
+      items.map((li) => ({ id: (li as HTMLElement).dataset.id, state: li.querySelector(".found-head .state")?.getAttribute("data-state"), timeline: li.querySelectorAll(".timeline li").length })),
+    );
+    check(
+      `${label}: find: both interactions are shown, newest first: the waiting call queued, the older one cancelled, each with its timeline`,
+      shown.length === 2 && shown[0]!.id === waiting && shown[0]!.state === "queued" && shown[1]!.id === older && shown[1]!.state === "cancelled" && shown.every((s) => s.timeline >= 2),
+      JSON.stringify(shown),
+    );
+    const ref = (await apiCall(worker, prefix, "POST", "/v1/customers/lookup", { customerId })).customerRef as string;
+    check(`${label}: find: the page shows the customer's customerRef`, (await page.textContent("#customer-ref")) === ref);
+    const before = await pageText();
+    check(`${label}: find: the page shows customerId and identityNumber masked, the Segment value as ***`, personal(before).length === 0 && before.includes("Segment=***"), personal(before).join(", "));
+
+    // The first click only asks; declining erases nothing.
+    await page.click("#erase");
+    await page.waitForSelector("#erase-dialog[open]", { timeout: WAIT_MS });
+    check(`${label}: erase: the first click opens the page's confirmation, naming the customerRef`, (await page.textContent("#erase-dialog-ref")) === ref);
+    await page.click("#erase-keep");
+    await page.waitForFunction(() => (document.getElementById("erase-dialog") as HTMLDialogElement | null)?.open === false, undefined, { timeout: WAIT_MS });
+    // Escape declines too.
+    await page.click("#erase");
+    await page.waitForSelector("#erase-dialog[open]", { timeout: WAIT_MS });
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => (document.getElementById("erase-dialog") as HTMLDialogElement | null)?.open === false, undefined, { timeout: WAIT_MS });
+    const kept = await apiCall(worker, prefix, "GET", `/v1/interactions/${waiting}`);
+    check(
+      `${label}: erase: declining the confirmation (Keep, then Escape) erases nothing (no request; the call still waits with its data)`,
+      eraseRequests.length === 0 && kept.state === "queued" && kept.customerId !== null && (await page.textContent("#erase-status")) === "nothing erased",
+      `${eraseRequests.join("; ")} ${JSON.stringify(kept)}`,
+    );
+
+    // The second, deliberate click erases.
+    await page.click("#erase");
+    await page.waitForSelector("#erase-dialog[open]", { timeout: WAIT_MS });
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({ path: `test-results/console-erase-confirmation-${label}.png` });
+    const box = await page.locator("#erase-dialog").boundingBox();
+    check(`${label}: erase: the confirmation fits the window`, box !== null && box.x >= 0 && box.x + box.width <= page.viewportSize()!.width, JSON.stringify(box));
+    await page.click("#erase-confirm");
+    await page.waitForSelector("#erase-result:not([hidden])", { timeout: WAIT_MS });
+    const erased = Number.parseInt((await page.textContent("#erase-count")) ?? "", 10);
+    const cancelled = await page.$$eval("#erase-cancelled code", (codes) => codes.map((c) => c.getAttribute("title")));
+    check(
+      `${label}: erase: the answer shows erased ≥ 1 and the waiting call as cancelled`,
+      erased >= 1 && cancelled.length === 1 && cancelled[0] === waiting && (await page.textContent("#erase-unconfirmed")) === "none",
+      `erased ${erased}, cancelled ${JSON.stringify(cancelled)}`,
+    );
+    check(`${label}: erase: one POST, the customerId in its body only`, eraseRequests.length === 1 && eraseRequests[0]!.startsWith("POST ") && eraseRequests[0]!.includes(customerId));
+    const after = await apiCall(worker, prefix, "GET", `/v1/interactions/${waiting}`);
+    check(`${label}: erase: the call is cancelled and its customerId gone`, after.state === "cancelled" && after.customerId === null, JSON.stringify(after));
+
+    // A lookup afterwards: the interactions are there, nothing personal is.
+    await page.fill("#lookup-id", customerId);
+    await page.click("#lookup");
+    await page.waitForFunction(
+      (id) => document.querySelector(`#customer-interactions li[data-id="${id}"] .found-head .state`)?.getAttribute("data-state") === "cancelled" && /as of/.test(document.getElementById("lookup-status")?.textContent ?? ""),
+      waiting,
+      { timeout: WAIT_MS },
+    );
+    const text = await pageText();
+    const facts = await page.$$eval("#customer-interactions > li", (items) =>
+      items.map((li) => Object.fromEntries([...li.querySelectorAll(".facts dt")].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]))),
+    );
+    check(
+      `${label}: a lookup afterwards shows no customerId, identityNumber or attribute value in the page's text`,
+      personal(text).length === 0 && facts.length === 2 && facts.every((f) => f.customerId === "erased" && f.identityNumber === "none" && f.attributes === "none"),
+      `${personal(text).join(", ")} ${JSON.stringify(facts)}`,
+    );
+    const kept2 = await page.evaluate(() => ({ url: location.href, session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage), html: document.documentElement.outerHTML }));
+    check(
+      `${label}: the customerId is in no URL, storage, page markup or console message`,
+      [...urls, kept2.url, kept2.session, kept2.local, kept2.html, ...messages].every((t) => !t.includes(customerId) && !t.includes(identityNumber)),
+    );
+    // An interaction found is followed in the Interaction card by a click on its id.
+    await page.click(`#customer-interactions li[data-id="${waiting}"] .found-head button`);
+    await page.waitForFunction((id) => document.getElementById("ix-id")?.textContent === id, waiting, { timeout: WAIT_MS });
+    await stateIs(page, "cancelled");
+    check(`${label}: find: a click on a found interaction's id follows it`, true);
+  } finally {
+    page.off("console", onConsole);
+    page.off("request", onRequest);
+  }
+}
+
 /** The normal flows; no error of any kind is allowed on the way. Answers the id of the call it cancelled. */
 async function normalFlows(page: Page, worker: DevWorker, label: string, options: { prefix?: string; picture?: boolean }): Promise<string> {
   const problems = watch(page, worker.url);
@@ -190,6 +328,9 @@ async function normalFlows(page: Page, worker: DevWorker, label: string, options
     timeout: WAIT_MS,
   });
   check(`${label}: the second call is assigned, and the simulator shows its agent busy with it`, true);
+
+  // The one agent is busy for SIM_HANDLE_MS now: a new call keeps waiting.
+  await findAndErase(page, worker, label, options.prefix ?? "");
 
   if (options.picture) {
     // For the picture: a third call waits (the one agent is busy), and the page follows the second.

@@ -146,6 +146,41 @@ const cancelOperation = (operationId: string, summary: string): Json => ({
   },
 });
 
+/** Why the customer routes take the customerId in a body (design §6). */
+const CUSTOMER_IN_BODY =
+  "The customerId travels in the JSON body, never in the URL (URLs end up in access logs); the request's log line carries only " +
+  "`customerRef`, the first 16 characters of the base64url HMAC-SHA256 of the customerId under CUSTOMER_REF_KEY, which every log " +
+  "line and metric about the customer's interactions carries too.";
+
+const customerOperation = (operationId: string, summary: string, description: string, ok: Json): Json => ({
+  operationId,
+  summary,
+  description: `${description} ${CUSTOMER_IN_BODY}`,
+  tags: ["Diyalog"],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  parameters: [{ $ref: "#/components/parameters/RequestId" }],
+  requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref("CustomerRequest") } } },
+  responses: {
+    "200": ok,
+    "400": failureResponse(["invalid_json", "validation_failed"], { anyOf: [FIELD_RESULT, { type: "null" }] }),
+    "413": failureResponse(["payload_too_large"]),
+    "415": failureResponse(["unsupported_media_type"]),
+    ...KEYED,
+    "503": failureResponse(KEYED_503),
+    ...WRONG_METHOD,
+  },
+});
+
+/** The body of a lookup or an erasure: the create's customerId, with its rules. */
+function describeCustomerRequest(schema: Json): Json {
+  const properties = schema.properties as Record<string, Json>;
+  properties.customerId = {
+    description: `The customer, normalised as a create's customerId: a string, or a non-negative safe integer turned into its decimal string; trimmed, 1-${LIMITS.customerIdLength} characters, well-formed Unicode, no control characters. Anything else (or a body that is not an object) is 400 \`validation_failed\` naming \`customerId\` (or \`body\`).`,
+    ...properties.customerId,
+  };
+  return { ...schema, description: `Names one customer. Unknown fields are ignored. Body at most ${MAX_BODY_BYTES} bytes.`, examples: [{ customerId: "123456" }, { customerId: 123456 }] };
+}
+
 /** Why the upstream callbacks name their action and interaction (design §2). */
 const CALLBACK_BINDING =
   "Standard Webhooks signs `id.timestamp.body`, not the URL, so the body names the action (`type`) and the interaction " +
@@ -206,11 +241,49 @@ const InteractionView = z.object({
     cleanup: z.optional(z.enum(["pending", "done", "too_late"])),
   }),
   attributes: z.record(z.string(), z.string()),
-  customerId: z.string(),
-  identityNumber: z.nullable(z.string()),
+  customerId: z.nullable(z.string()).check(z.describe("Masked (only the last 2 characters shown); null once the customer's personal data was erased.")),
+  identityNumber: z.nullable(z.string()).check(z.describe("The masked form (`*********01`); null when none was sent, or once erased.")),
   createdAt: z.string(),
-  timeline: z.array(z.object({ at: z.string(), state: z.enum(STATES as [string, ...string[]]), detail: z.string() })),
+  timeline: z.array(
+    z.object({
+      at: z.string(),
+      state: z.enum(STATES as [string, ...string[]]),
+      detail: z.string(),
+      text: z.optional(z.string().check(z.describe("Free text an upstream sent with the event (personal data: stored encrypted, never logged, gone after an erasure)."))),
+    }),
+  ),
 });
+
+/** The body of a lookup or an erasure, as the document describes it: the create's customerId (normaliseCustomerRequest applies the same rules). */
+export const CustomerRequestBody = z.pick(CreateInteractionBody, { customerId: true });
+
+/** `POST /v1/customers/lookup`: every interaction of the customer still within retention, newest first. */
+const CUSTOMER_LOOKUP: Json = {
+  type: "object",
+  properties: {
+    customerRef: { type: "string", description: "The customer's reference in logs and metrics (16 base64url characters)." },
+    interactions: { type: "array", items: ref("Interaction") },
+  },
+  required: ["customerRef", "interactions"],
+  additionalProperties: false,
+};
+
+/** `POST /v1/customers/erase`: how many interactions lost their personal data, and what became of a waiting call. */
+const CUSTOMER_ERASURE: Json = {
+  type: "object",
+  properties: {
+    customerRef: { type: "string", description: "The customer's reference in logs and metrics (16 base64url characters)." },
+    erased: { type: "integer", minimum: 0, description: "How many of the customer's interactions had their personal fields deleted." },
+    cancelled: { type: "array", items: ref("InteractionId"), description: "The waiting call the erasure cancelled (confirmed by the upstream, or vetoed)." },
+    cancelUnconfirmed: {
+      type: "array",
+      items: ref("InteractionId"),
+      description: "A waiting call whose cancel an upstream that cannot veto has not confirmed yet; the proxy keeps cancelling it.",
+    },
+  },
+  required: ["customerRef", "erased", "cancelled", "cancelUnconfirmed"],
+  additionalProperties: false,
+};
 
 const SimulatorSnapshot = z.object({
   agents: z.array(z.object({ id: z.string(), busy: z.boolean(), busyForMs: z.number(), interactionId: z.optional(z.string()) })),
@@ -231,8 +304,8 @@ const Health = z.object({
   status: z.literal("ok"),
   upstream: z.string(),
   auth: z.enum(["api_keys", "unauthenticated"]),
-  /** "not-encrypted" until records are stored encrypted; then "encrypted" with PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY set, else "development-keys". */
-  personalData: z.enum(["not-encrypted", "encrypted", "development-keys"]),
+  /** Records are always stored encrypted: "encrypted" under PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY (set together), "development-keys" under the built-in, public development keys when they are unset. */
+  personalData: z.enum(["encrypted", "development-keys"]),
   /** DATA_JURISDICTION: where personal-data Durable Objects are created; null = no jurisdiction. */
   jurisdiction: z.nullable(z.enum(["eu", "fedramp"])),
   ...Build,
@@ -281,11 +354,27 @@ export function buildOpenApiDocument(): Json {
         },
         delete: cancelOperation("cancelInteractionV1", "Cancel an interaction"),
       },
+      "/v1/customers/lookup": {
+        post: customerOperation(
+          "lookupCustomer",
+          "Find a customer's interactions: every one still within RETENTION_SECONDS, newest first, as GET /v1/interactions/{interactionId} shows them",
+          "Answers where a customer's call is without the customerId ever reaching a log. Personal data is masked as in the read; after an erasure customerId and identityNumber read null, attributes {} and timeline entries carry no `text`. A customer with no interaction gets an empty list.",
+          envelopeResponse("The customer's reference and interactions.", successOf(ref("CustomerLookup"))),
+        ),
+      },
+      "/v1/customers/erase": {
+        post: customerOperation(
+          "eraseCustomer",
+          "Erase a customer's personal data (KVKK Art. 7, GDPR Art. 17): cancels a waiting call and deletes every personal field the proxy holds for the customer",
+          "A call still waiting is cancelled with the usual cancel semantics (the guarantee holds): its id is in `cancelled` once the cancel is confirmed or vetoed, in `cancelUnconfirmed` when an upstream that cannot veto has not confirmed it yet (the proxy keeps cancelling; an assigned call cannot be cancelled and is erased only). `erased` counts the interactions whose personal fields are deleted (a field still needed to reach the upstream goes as soon as the create cannot be sent again). What the upstream holds is the call center's own record. Repeating the erasure is harmless.",
+          envelopeResponse("Erased; a lookup afterwards shows no personal data.", successOf(ref("CustomerErasure"))),
+        ),
+      },
       "/v1/session": {
         get: {
           operationId: "getSession",
           summary:
-            "Checks the key: which upstream the proxy feeds and what the key may do (create, cancel, read; simulator when UPSTREAM=simulator)",
+            "Checks the key: which upstream the proxy feeds and what the key may do (create, cancel, read, lookup, erase; simulator when UPSTREAM=simulator)",
           tags: ["Diyalog"],
           security: [{ bearer: [] }, { apiKey: [] }],
           responses: {
@@ -514,6 +603,9 @@ export function buildOpenApiDocument(): Json {
         },
         State: { type: "string", enum: STATES },
         CreateInteractionRequest: describeCreateRequest(jsonSchema(CreateInteractionBody)),
+        CustomerRequest: describeCustomerRequest(jsonSchema(CustomerRequestBody)),
+        CustomerLookup: CUSTOMER_LOOKUP,
+        CustomerErasure: CUSTOMER_ERASURE,
         Interaction: jsonSchema(InteractionView, "output"),
         SimulatorSnapshot: jsonSchema(SimulatorSnapshot, "output"),
         Session: jsonSchema(Session, "output"),

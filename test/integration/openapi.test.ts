@@ -4,10 +4,10 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import { createApp } from "../../src/app";
-import { CreateInteractionBody, normaliseCreate } from "../../src/diyalog/create-request";
+import { CreateInteractionBody, normaliseCreate, normaliseCustomerRequest } from "../../src/diyalog/create-request";
 import { ERROR_CODES } from "../../src/http/envelope";
 import { ClaimBody, EventBody } from "../../src/upstreams/routes";
-import { buildOpenApiDocument, renderOpenApiDocument } from "../../scripts/lib/openapi";
+import { buildOpenApiDocument, CustomerRequestBody, renderOpenApiDocument } from "../../scripts/lib/openapi";
 import { authHeaders, BASE, call, cleanup, createOk, KEY, sampleBody, type Answer } from "./helpers";
 
 /**
@@ -190,6 +190,38 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
     }
   });
 
+  it("CustomerRequest (lookup, erase): valid by zod ⇔ valid by the document, and whatever the worker accepts the document accepts", () => {
+    const validator = validatorAt("components", "schemas", "CustomerRequest");
+    const cases: unknown[] = [
+      { customerId: "123456" },
+      { customerId: 123456 },
+      { customerId: "  123456  " },
+      { customerId: "123456", other: [1] },
+      { customerId: "" },
+      { customerId: -1 },
+      { customerId: 1.5 },
+      { customerId: null },
+      { customerId: true },
+      { customerId: ["123456"] },
+      { identityNumber: "12345678901" },
+      {},
+    ];
+    const verdicts = new Set<boolean>();
+    for (const sample of cases) {
+      const byZod = z.safeParse(CustomerRequestBody, sample).success;
+      verdicts.add(byZod);
+      expect(validator.validate(sample).valid, JSON.stringify(sample)).toBe(byZod);
+      let normalised = true;
+      try {
+        normaliseCustomerRequest(sample);
+      } catch {
+        normalised = false;
+      }
+      if (normalised) expect(validator.validate(sample).valid, JSON.stringify(sample)).toBe(true);
+    }
+    expect(verdicts).toEqual(new Set([true, false]));
+  });
+
   const upstreamCases: [string, z.core.$ZodType, unknown[]][] = [
     [
       "ClaimRequest",
@@ -269,6 +301,31 @@ describe("real answers match the documented ones", () => {
     expect(state).toBe("assigned");
     expectDocumented("/v1/interactions/{interactionId}", "get", await call(`/v1/interactions/${id}`, { headers: auth }));
     expectDocumented("/{interactionId}", "delete", await call(`/${id}`, { method: "DELETE", headers: auth }));
+  });
+
+  it("lookup and erasure of a customer with a waiting call, a lookup after it, and their failures", async () => {
+    const customerId = `openapi-${crypto.randomUUID()}`;
+    const id = await createOk({ customerId, attachedData: [{ TRX: "Diyalog" }, { Segment: "VIP" }], identityNumber: "12345678901" });
+    const post = (path: string, body: string, headers: Record<string, string> = authHeaders()) => call(path, { method: "POST", headers, body });
+    const lookup = await post("/v1/customers/lookup", JSON.stringify({ customerId }));
+    expect(lookup.body.result.interactions.map((ix: Json) => ix.interactionId)).toEqual([id]);
+    expectDocumented("/v1/customers/lookup", "post", lookup);
+    const erased = await post("/v1/customers/erase", JSON.stringify({ customerId }));
+    expect(erased.body.result.cancelled).toEqual([id]);
+    expectDocumented("/v1/customers/erase", "post", erased);
+    const after = await post("/v1/customers/lookup", JSON.stringify({ customerId }));
+    expect(after.body.result.interactions[0].customerId).toBeNull();
+    expectDocumented("/v1/customers/lookup", "post", after);
+
+    for (const path of ["/v1/customers/lookup", "/v1/customers/erase"]) {
+      expectDocumented(path, "post", await post(path, "{"));
+      expectDocumented(path, "post", await post(path, "[]"));
+      expectDocumented(path, "post", await post(path, JSON.stringify({ customerId: -1 })));
+      expectDocumented(path, "post", await post(path, "{}", { ...authHeaders(), "content-type": "text/plain" }));
+      expectDocumented(path, "post", await post(path, JSON.stringify({ customerId: "x".repeat(40_000) })));
+      expectDocumented(path, "post", await post(path, "{}", { "content-type": "application/json" }));
+      expectDocumented(path, "post", await call(path, { method: "GET", headers: { authorization: `Bearer ${KEY}` } }));
+    }
   });
 
   it("healthz and the simulator's view", async () => {
