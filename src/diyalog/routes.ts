@@ -164,7 +164,7 @@ async function simulatorHandler(c: Context<AppEnv>) {
 }
 
 /**
- * The Diyalog routes that work on what is stored, reads and cancels, mounted at `DIYALOG_BASE_PATH`
+ * The Diyalog routes that work on what is stored, reads and cancels (and a customer's lookup and erasure), mounted at `DIYALOG_BASE_PATH`
  * (or the root) before every other route: they are still served when only the upstream's
  * configuration is invalid (app.ts). `DELETE` on any single path segment is a cancel of that id, so
  * it is registered before anything that could claim the path.
@@ -174,6 +174,11 @@ export function diyalogStoredRoutes(): Hono<AppEnv> {
   routes.delete("/:id", requireKey, cancelHandler);
   routes.get("/v1/interactions/:id", requireKey, getHandler);
   routes.delete("/v1/interactions/:id", requireKey, cancelHandler);
+  // A customer's lookup reads, and an erasure cancels, what is stored: served as reads and cancels are.
+  routes.post("/v1/customers/lookup", requireKey, lookupHandler);
+  routes.all("/v1/customers/lookup", methodNotAllowed("POST"));
+  routes.post("/v1/customers/erase", requireKey, eraseHandler);
+  routes.all("/v1/customers/erase", methodNotAllowed("POST"));
   return routes;
 }
 
@@ -184,10 +189,6 @@ export function diyalogRoutes(): Hono<AppEnv> {
   routes.all("/CreateInteraction", methodNotAllowed("POST"));
   routes.post("/v1/interactions", requireKey, createHandler);
   routes.all("/v1/interactions", methodNotAllowed("POST"));
-  routes.post("/v1/customers/lookup", requireKey, lookupHandler);
-  routes.all("/v1/customers/lookup", methodNotAllowed("POST"));
-  routes.post("/v1/customers/erase", requireKey, eraseHandler);
-  routes.all("/v1/customers/erase", methodNotAllowed("POST"));
   routes.get("/v1/session", requireKey, sessionHandler);
   routes.all("/v1/session", methodNotAllowed("GET, HEAD"));
   routes.get("/v1/simulator", simulatorOnly, requireKey, simulatorHandler);

@@ -10,6 +10,7 @@ import {
   apply,
   createInteraction,
   minimised,
+  note,
   nextWake,
   owesUpstream,
   pendingCopies,
@@ -477,7 +478,7 @@ export class InteractionCore {
       if (!ix || ix.interactionId !== interactionId) return { kind: "not_found" };
       if (!ix.erased) {
         this.cause = "erase";
-        this.save({ ...ix, erased: true });
+        this.save({ ...note(ix, "personal data erased on request", this.context()), erased: true });
         this.cause = undefined;
       }
       return ACTIVE.has(ix.state) || owesUpstream(ix) ? this.cancelNow(interactionId, requestId) : undefined;

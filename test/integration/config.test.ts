@@ -140,6 +140,18 @@ describe("only the upstream's variables wrong (issue 12, defect 4): reads and ca
     expect(v1.status, v1.text).toBe(200);
   });
 
+  it.each(broken)("%s: a customer's lookup and erasure are served (they read and cancel what is stored)", async (_name, overrides) => {
+    const customerId = `c-${crypto.randomUUID()}`;
+    const id = await createOk(sampleBody(customerId, 2));
+    const body = JSON.stringify({ customerId });
+    const lookup = await callWithEnv(overrides, "/v1/customers/lookup", { method: "POST", headers: authHeaders(), body });
+    expect(lookup.status, lookup.text).toBe(200);
+    expect(lookup.body.result.interactions.map((ix: { interactionId: string }) => ix.interactionId)).toEqual([id]);
+    const erase = await callWithEnv(overrides, "/v1/customers/erase", { method: "POST", headers: authHeaders(), body });
+    expect(erase.status, erase.text).toBe(200);
+    expect(erase.body.result).toMatchObject({ erased: 1, cancelled: [id], cancelUnconfirmed: [] });
+  });
+
   it("under DIYALOG_BASE_PATH the reads and cancels are served at the prefix", async () => {
     const overrides = { DIYALOG_BASE_PATH: "/d/secret", UPSTREAM_URL: "not a url" };
     const id = await createOk(sampleBody(`c-${crypto.randomUUID()}`, 1));
