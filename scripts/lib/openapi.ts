@@ -240,8 +240,8 @@ const Health = z.object({
 
 /** The whole document. Deterministic: the same sources always give the same JSON. */
 export function buildOpenApiDocument(): Json {
-  // The customer object's id and 128 random bits; or a v4 UUID (interactions created before one object per customer).
-  const interactionIdPattern = "^([0-9a-f]{64}[A-Za-z0-9_-]{22}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$";
+  // The customer object's id and 128 random bits (src/interactions/stubs.ts).
+  const interactionIdPattern = "^[0-9a-f]{64}[A-Za-z0-9_-]{22}$";
   const upstreamSecurity = [{ webhookSignature: [] }];
   return {
     openapi: "3.1.0",
@@ -510,7 +510,7 @@ export function buildOpenApiDocument(): Json {
           type: "string",
           pattern: interactionIdPattern,
           maxLength: 128,
-          description: "Opaque, URL-safe, unguessable (86 characters: where it is stored and 128 random bits; ids issued before that layout are v4 UUIDs).",
+          description: "Opaque, URL-safe, unguessable (86 characters: where it is stored and 128 random bits).",
         },
         State: { type: "string", enum: STATES },
         CreateInteractionRequest: describeCreateRequest(jsonSchema(CreateInteractionBody)),

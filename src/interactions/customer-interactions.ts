@@ -14,7 +14,7 @@ import { metricSink } from "../observability/metrics";
  * an adapter that cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels,
  * expiries and purges go on.
  */
-export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "releaseCustomer"> {
+export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm"> {
   const { config, upstream } = objectConfig(env);
   return {
     adapter: objectAdapter(config, upstream, env),
@@ -93,7 +93,6 @@ export class CustomerInteractions extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     core = new InteractionCore({
       ...this.base,
-      releaseCustomer: async () => {},
       load: () => kv.get<Interaction>(key),
       store: (ix) => {
         kv.put(key, ix);
