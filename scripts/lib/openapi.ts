@@ -3,7 +3,7 @@ import { CreateInteractionBody, LIMITS } from "../../src/diyalog/create-request"
 import { MAX_BODY_BYTES } from "../../src/http/body";
 import { ERROR_CODES, type ErrorCode } from "../../src/http/envelope";
 import { TRANSITIONS } from "../../src/interactions/machine";
-import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { ClaimBody, EventBody } from "../../src/upstreams/callback-schemas";
 import { SESSION_PERMISSIONS } from "../../src/diyalog/routes";
 
 /**

@@ -6,7 +6,8 @@ import * as z from "zod/mini";
 import { createApp } from "../../src/app";
 import { CreateInteractionBody, normaliseCreate } from "../../src/diyalog/create-request";
 import { ERROR_CODES } from "../../src/http/envelope";
-import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { ClaimBody, EventBody } from "../../src/upstreams/callback-schemas";
+import { callbackProblem } from "../../src/upstreams/routes";
 import { buildOpenApiDocument, renderOpenApiDocument } from "../../scripts/lib/openapi";
 import { authHeaders, BASE, call, cleanup, createOk, KEY, sampleBody, type Answer } from "./helpers";
 
@@ -190,7 +191,7 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
     }
   });
 
-  const upstreamCases: [string, z.core.$ZodType, unknown[]][] = [
+  const upstreamCases: [string, z.core.$ZodType, unknown[], "claim" | "event"][] = [
     [
       "ClaimRequest",
       ClaimBody,
@@ -206,6 +207,7 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
         { type: "claim", interactionId: "" },
         {},
       ],
+      "claim",
     ],
     [
       "EventRequest",
@@ -220,14 +222,41 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
         { type: "failed", interactionId: "i-1", reason: "r".repeat(501) },
         { type: "failed", interactionId: "i-1", reason: 1 },
       ],
+      "event",
     ],
   ];
-  for (const [name, schema, cases] of upstreamCases) {
+  /** What the worker answers for a callback body (src/upstreams/routes.ts) must be what the schema says: the same verdict, the same field named. */
+  function expectWorkerAgrees(kind: "claim" | "event", schema: z.core.$ZodType, sample: unknown): void {
+    const byZod = z.safeParse(schema, sample);
+    const field = byZod.success ? undefined : String(byZod.error.issues[0]!.path[0] ?? "body");
+    expect(callbackProblem(kind, sample), JSON.stringify(sample)).toBe(field);
+    if (!byZod.success) expect(byZod.error.issues[0]!.message).toBe("Invalid input");
+  }
+  for (const [name, schema, cases, kind] of upstreamCases) {
     it(`${name}`, () => {
       const validator = validatorAt("components", "schemas", name);
       for (const sample of cases) {
         expect(validator.validate(sample).valid, JSON.stringify(sample)).toBe(z.safeParse(schema, sample).success);
+        expectWorkerAgrees(kind, schema, sample);
       }
+    });
+
+    it(`${name}: the worker's check agrees with the schema on random bodies (verdict and the field named)`, () => {
+      const text = fc.oneof(fc.string({ maxLength: 3 }), fc.string({ minLength: 120, maxLength: 140 }), fc.string({ minLength: 495, maxLength: 505 }));
+      const value = fc.oneof(text, fc.constantFrom("claim", "abandoned", "completed", "failed", "other", ""), fc.jsonValue({ maxDepth: 1 }), fc.constant(undefined));
+      const body = fc.oneof(
+        { weight: 8, arbitrary: fc.record({ type: value, interactionId: value, agentId: value, reason: value, extra: value }, { requiredKeys: [] }) },
+        fc.jsonValue({ maxDepth: 2 }),
+      );
+      let accepted = 0;
+      fc.assert(
+        fc.property(body, (sample) => {
+          if (z.safeParse(schema, sample).success) accepted += 1;
+          expectWorkerAgrees(kind, schema, sample);
+        }),
+        { numRuns: 2000 },
+      );
+      expect(accepted).toBeGreaterThan(0);
     });
   }
 });
