@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
-import { CreateInteractionBody, LIMITS } from "../../src/diyalog/create-request";
+import { LIMITS } from "../../src/diyalog/create-request";
+import { CreateInteractionBody } from "../../src/diyalog/create-schema";
 import { MAX_BODY_BYTES } from "../../src/http/body";
 import { ERROR_CODES, type ErrorCode } from "../../src/http/envelope";
 import { TRANSITIONS } from "../../src/interactions/machine";

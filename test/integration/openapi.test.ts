@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import { createApp } from "../../src/app";
-import { CreateInteractionBody, normaliseCreate } from "../../src/diyalog/create-request";
+import { createShapeProblem, normaliseCreate } from "../../src/diyalog/create-request";
+import { CreateInteractionBody, zodCreateProblem } from "../../src/diyalog/create-schema";
 import { ERROR_CODES } from "../../src/http/envelope";
 import { ClaimBody, EventBody } from "../../src/upstreams/callback-schemas";
 import { callbackProblem } from "../../src/upstreams/routes";
@@ -177,6 +178,39 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
       { numRuns: 1000 },
     );
     expect(accepted).toBeGreaterThan(0);
+  });
+
+  it("the worker's shape check names the problem zod names (field and message), on the samples and 3,000 random bodies", () => {
+    const agree = (sample: Record<string, unknown>) => expect(createShapeProblem(sample), JSON.stringify(sample)).toEqual(zodCreateProblem(sample));
+    for (const sample of samples) agree(sample as Record<string, unknown>);
+    agree({ customerId: "x", attachedData: [null, { a: { nested: 1 } }] });
+    agree({ customerId: "x", attachedData: JSON.parse('[{"ok": 1}, 7, {"b": 1, "__proto__": {"n": 1}, "c": [2], "0": {}}]') });
+    agree({ customerId: Infinity, attachedData: 5 });
+    agree({ customerId: "x", attachedData: { a: Infinity }, identityNumber: 5 });
+    const scalar = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+    const key = fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom("__proto__", "0", "12", "constructor"));
+    const map = fc.dictionary(key, fc.oneof({ weight: 4, arbitrary: scalar }, fc.jsonValue({ maxDepth: 1 }), fc.constant(Infinity)), { maxKeys: 4 });
+    const value = fc.oneof(scalar, fc.jsonValue({ maxDepth: 1 }), fc.constant(Infinity));
+    const body = fc.record(
+      {
+        customerId: fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.integer()) }, value),
+        attachedData: fc.oneof(map, fc.array(fc.oneof({ weight: 3, arbitrary: map }, value), { maxLength: 4 }), value),
+        identityNumber: fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.constant(null)) }, value),
+        extra: value,
+      },
+      { requiredKeys: [] },
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(body, (sample) => {
+        // As the worker gets it: parsed JSON, where "__proto__" is an own key (Infinity, which JSON.parse makes of 1e999, aside).
+        const parsed = JSON.parse(JSON.stringify(sample, (_k, v) => (v === Infinity ? "__inf__" : v)), (_k, v) => (v === "__inf__" ? Infinity : v));
+        if (zodCreateProblem(parsed) === undefined) accepted += 1;
+        agree(parsed);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
   });
 
   it("whatever the worker accepts, the document accepts (it adds limits of its own, described in text)", () => {
