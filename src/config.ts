@@ -22,7 +22,7 @@ export function varText(value: unknown): string | undefined {
 /**
  * A variable's rule: its parsed value, or a throw of the problem (a string, never the value).
  * Every rule starts from `text`, so a value that is not text, a number or a boolean is "Invalid
- * input", as any rule of zod's object schemas would say.
+ * input" (the message of the zod schema these rules replace).
  */
 type Rule<T> = (value: unknown) => T;
 

@@ -134,7 +134,7 @@ function mergeInto(target: Attributes, source: Record<string, unknown>, field: s
     if (typeof value === "string") target[key] = value;
     else if (typeof value === "number" && Number.isFinite(value)) target[key] = String(value);
     else if (typeof value === "boolean") target[key] = String(value);
-    else throw invalid(at, "must be a string, number, boolean or null (nested values are not allowed)");
+    else throw invalid(at, SCALAR);
   }
 }
 

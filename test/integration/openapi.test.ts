@@ -14,8 +14,9 @@ import { authHeaders, BASE, call, cleanup, createOk, KEY, sampleBody, type Answe
 
 /**
  * `GET /openapi.json` (design §1): the committed document is the one the build script makes from
- * the worker's own zod schemas, it names every route and errorCode, a request body is valid by the
- * document exactly when the worker's schema accepts it, and real answers match the documented ones.
+ * the request bodies' zod schemas, it names every route and errorCode, a request body is valid by
+ * the document exactly when the schema accepts it, the worker's own checks name the same first
+ * problem as the schemas, and real answers match the documented ones.
  */
 
 type Json = Record<string, any>;
