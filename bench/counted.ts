@@ -80,8 +80,6 @@ function counted<C extends ObjectClass>(Base: C): C {
 }
 
 export const CustomerInteractions = counted(real.CustomerInteractions);
-export const InteractionObject = counted(real.InteractionObject);
-export const CustomerObject = counted(real.CustomerObject);
 export const SimulatorObject = counted(real.SimulatorObject);
 
 export default {

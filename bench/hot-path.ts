@@ -66,7 +66,6 @@ function interactionNamespace(config: Config) {
         deleteAll: async () => void (stored = undefined),
         setAlarm: () => {},
         waitUntil: (work) => void pending.push(work),
-        releaseCustomer: async () => {},
       };
       core = new InteractionCore(host);
       objects.set(id, core);

@@ -341,17 +341,15 @@ async function refreshInteraction() {
   }
 }
 
-/** An interactionId: 64 hex digits and 22 base64url characters, or (created before that layout) a v4 UUID. */
-const INTERACTION_ID = /^(?:[0-9a-f]{64}[A-Za-z0-9_-]{22}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/;
-const LEGACY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+/** An interactionId: 64 hex digits and 22 base64url characters. */
+const INTERACTION_ID = /^[0-9a-f]{64}[A-Za-z0-9_-]{22}$/;
 
 /** Opens an existing interaction (placed anywhere, not only from this tab) by its id, and follows it. */
 async function openById(event) {
   event.preventDefault();
   const status = $("open-status");
-  // The base64url part is case-sensitive; only an old UUID id may be lowered.
-  const typed = $("open-id").value.trim();
-  const id = LEGACY_ID.test(typed) ? typed.toLowerCase() : typed;
+  // The base64url part is case-sensitive: the id is taken as typed.
+  const id = $("open-id").value.trim();
   if (!INTERACTION_ID.test(id)) {
     setStatus(status, "an interactionId is 86 characters (64 hex digits, then 22 letters, digits, - or _), as Diyalog got it", "bad");
     return;

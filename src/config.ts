@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import { VENDOR_CONFIG } from "./upstreams/vendor-config";
 import { LOG_LEVELS, setLogLevel, type LogLevel } from "./observability/log";
 import { decodeBase64 } from "./security/webhook-signature";
@@ -20,46 +19,42 @@ export function varText(value: unknown): string | undefined {
   return s === "" ? undefined : s;
 }
 
-/** A string var: absent or blank is `undefined`; surrounding whitespace is dropped. */
-const text = z.pipe(
-  z.optional(z.union([z.string(), z.number(), z.boolean()])),
-  z.transform((v) => {
-    if (v === undefined) return undefined;
-    const s = String(v).trim();
-    return s === "" ? undefined : s;
-  }),
-);
+/**
+ * A variable's rule: its parsed value, or a throw of the problem (a string, never the value).
+ * Every rule starts from `text`, so a value that is not text, a number or a boolean is "Invalid
+ * input" (the message of the zod schema these rules replace).
+ */
+type Rule<T> = (value: unknown) => T;
 
-/** An integer var within bounds, with a default. */
-function integer(defaultValue: number, min: number, max: number) {
-  return z.pipe(
-    text,
-    z.transform((v, ctx) => {
-      if (v === undefined) return defaultValue;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.issues.push({ code: "custom", input: v, message: `must be an integer from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    }),
-  );
+/** A string var: absent or blank is `undefined`; surrounding whitespace is dropped. */
+function text(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" && typeof v !== "boolean" && !(typeof v === "number" && Number.isFinite(v))) throw "Invalid input";
+  return varText(v);
 }
 
-const flag = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    if (v === undefined || v === "false") return false;
-    if (v === "true") return true;
-    ctx.issues.push({ code: "custom", input: v, message: 'must be "true" or "false"' });
-    return z.NEVER;
-  }),
-);
+/** An integer var within bounds, with a default. */
+function integer(defaultValue: number, min: number, max: number): Rule<number> {
+  return (value) => {
+    const v = text(value);
+    if (v === undefined) return defaultValue;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw `must be an integer from ${min} to ${max}`;
+    return n;
+  };
+}
 
-const list = z.pipe(
-  text,
-  z.transform((v) => (v === undefined ? [] : v.split(",").map((s) => s.trim()).filter((s) => s !== ""))),
-);
+function flag(value: unknown): boolean {
+  const v = text(value);
+  if (v === undefined || v === "false") return false;
+  if (v === "true") return true;
+  throw 'must be "true" or "false"';
+}
+
+function list(value: unknown): string[] {
+  const v = text(value);
+  return v === undefined ? [] : v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
 
 /**
  * What a secret that travels in an HTTP header (Basic or Bearer credentials, an API key) or is
@@ -77,73 +72,52 @@ export const HEADER_SAFE_RULE = "must be printable ASCII without spaces (check f
 export const MIN_API_KEY_LENGTH = 32;
 
 /** DIYALOG_API_KEYS: presented in a header, so each key is printable ASCII without spaces, and long. */
-const apiKeys = z.pipe(
-  list,
-  z.transform((keys, ctx) => {
-    const rule = !keys.every(headerSafe) ? HEADER_SAFE_RULE : keys.some((k) => k.length < MIN_API_KEY_LENGTH) ? `must be at least ${MIN_API_KEY_LENGTH} characters long` : "";
-    if (rule === "") return keys;
-    ctx.issues.push({ code: "custom", input: "(secret)", message: `each key ${rule}` });
-    return z.NEVER;
-  }),
-);
-
-/** One of `values`, `fallback` when unset (no fallback: undefined). */
-function oneOf<T extends string, F extends T | undefined = T>(values: readonly T[], fallback: F) {
-  return z.pipe(
-    text,
-    z.transform((v, ctx) => {
-      const value = v ?? fallback;
-      if (value === undefined || (values as readonly string[]).includes(value)) return value as T | F;
-      ctx.issues.push({ code: "custom", input: v, message: `must be one of ${values.join(", ")}` });
-      return z.NEVER;
-    }),
-  );
+function apiKeys(value: unknown): string[] {
+  const keys = list(value);
+  const rule = !keys.every(headerSafe) ? HEADER_SAFE_RULE : keys.some((k) => k.length < MIN_API_KEY_LENGTH) ? `must be at least ${MIN_API_KEY_LENGTH} characters long` : "";
+  if (rule === "") return keys;
+  throw `each key ${rule}`;
 }
 
-const upstream = oneOf<UpstreamName>(UPSTREAMS, "simulator");
+/** One of `values`, `fallback` when unset (no fallback: undefined). */
+function oneOf<T extends string, F extends T | undefined = T>(values: readonly T[], fallback: F): Rule<T | F> {
+  return (raw) => {
+    const value = text(raw) ?? fallback;
+    if (value === undefined || (values as readonly string[]).includes(value)) return value as T | F;
+    throw `must be one of ${values.join(", ")}`;
+  };
+}
 
 /** Which log lines are written: `info` all (default), `warn` only problems, `error` only failures. */
 const logLevel = oneOf<LogLevel>(LOG_LEVELS, "info");
 
 /** An http(s) base URL; plain http only for this machine (local fakes and tests). */
-const baseUrl = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    if (v === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(v);
-    } catch {
-      ctx.issues.push({ code: "custom", input: v, message: "must be an absolute URL" });
-      return z.NEVER;
-    }
-    const local = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) {
-      ctx.issues.push({ code: "custom", input: v, message: "must use https (plain http only for localhost/127.0.0.1)" });
-      return z.NEVER;
-    }
-    if (url.search || url.hash || url.username || url.password) {
-      ctx.issues.push({ code: "custom", input: v, message: "must not carry credentials, a query or a fragment" });
-      return z.NEVER;
-    }
-    return url.origin + url.pathname.replace(/\/+$/, "");
-  }),
-);
+function baseUrl(value: unknown): string | undefined {
+  const v = text(value);
+  if (v === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw "must be an absolute URL";
+  }
+  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1" || url.hostname === "[::1]";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && local)) throw "must use https (plain http only for localhost/127.0.0.1)";
+  if (url.search || url.hash || url.username || url.password) throw "must not carry credentials, a query or a fragment";
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
 
 /** A secret path prefix such as `/d/6f1c…`: leading slash, no trailing slash, URL-safe segments. */
-const basePath = z.pipe(
-  text,
-  z.transform((v, ctx) => {
-    if (v === undefined) return undefined;
-    const p = v.replace(/\/+$/, "");
-    // `.` and `..` segments are removed by URL parsing before routing: no request could match them.
-    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p) || p.split("/").some((segment) => segment === "." || segment === "..")) {
-      ctx.issues.push({ code: "custom", input: v, message: "must look like /segment[/segment…] with URL-safe characters, no . or .. segments" });
-      return z.NEVER;
-    }
-    return p;
-  }),
-);
+function basePath(value: unknown): string | undefined {
+  const v = text(value);
+  if (v === undefined) return undefined;
+  const p = v.replace(/\/+$/, "");
+  // `.` and `..` segments are removed by URL parsing before routing: no request could match them.
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(p) || p.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw "must look like /segment[/segment…] with URL-safe characters, no . or .. segments";
+  }
+  return p;
+}
 
 /**
  * Standard Webhooks secrets are random, "between 24 bytes (192 bits) and 64 bytes (512 bits)"
@@ -153,72 +127,54 @@ const basePath = z.pipe(
 export const MIN_SIGNING_SECRET_BYTES = 24;
 
 /** Each secret is `whsec_` and standard base64 that decodes (as signing will) to at least 24 bytes. */
-const signingSecrets = z.pipe(
-  list,
-  z.transform((secrets, ctx) => {
-    for (const s of secrets) {
-      const key = s.startsWith("whsec_") ? decodeBase64(s.slice("whsec_".length)) : undefined;
-      if (!key || key.length < MIN_SIGNING_SECRET_BYTES) {
-        ctx.issues.push({
-          code: "custom",
-          input: "(secret)",
-          message: `each secret must be whsec_ followed by the standard base64 of at least ${MIN_SIGNING_SECRET_BYTES} bytes`,
-        });
-        return z.NEVER;
-      }
-    }
-    return secrets;
-  }),
-);
+function signingSecrets(value: unknown): string[] {
+  const secrets = list(value);
+  for (const s of secrets) {
+    const key = s.startsWith("whsec_") ? decodeBase64(s.slice("whsec_".length)) : undefined;
+    if (!key || key.length < MIN_SIGNING_SECRET_BYTES) throw `each secret must be whsec_ followed by the standard base64 of at least ${MIN_SIGNING_SECRET_BYTES} bytes`;
+  }
+  return secrets;
+}
 
 /**
  * PERSONAL_DATA_KEYS (a list: the first encrypts, all decrypt) and CUSTOMER_REF_KEY (one): standard
  * base64 of 32 bytes each. A problem says which key and what is wrong, never the value.
  */
-function base64Keys(single: boolean) {
-  return z.pipe(
-    list,
-    z.transform((keys, ctx) => {
-      for (const [index, key] of keys.entries()) {
-        const bytes = decodeBase64(key);
-        const problem = !headerSafe(key)
-          ? HEADER_SAFE_RULE
-          : bytes === undefined
-            ? "is not standard base64"
-            : bytes.length !== 32
-              ? `must be the base64 of 32 bytes, not ${bytes.length}`
-              : DEVELOPMENT_PERSONAL_DATA_KEYS.includes(key) && "is the public development key";
-        if (!problem) continue;
-        ctx.issues.push({ code: "custom", input: "(secret)", message: `${single ? "the key" : `key ${index + 1} of ${keys.length}`} ${problem}` });
-        return z.NEVER;
-      }
-      if (single && keys.length > 1) ctx.issues.push({ code: "custom", input: "(secret)", message: "takes one key" });
-      return keys;
-    }),
-  );
+function base64Keys(single: boolean): Rule<string[]> {
+  return (value) => {
+    const keys = list(value);
+    for (const [index, key] of keys.entries()) {
+      const bytes = decodeBase64(key);
+      const problem = !headerSafe(key)
+        ? HEADER_SAFE_RULE
+        : bytes === undefined
+          ? "is not standard base64"
+          : bytes.length !== 32
+            ? `must be the base64 of 32 bytes, not ${bytes.length}`
+            : DEVELOPMENT_PERSONAL_DATA_KEYS.includes(key) && "is the public development key";
+      if (problem) throw `${single ? "the key" : `key ${index + 1} of ${keys.length}`} ${problem}`;
+    }
+    if (single && keys.length > 1) throw "takes one key";
+    return keys;
+  };
 }
 
 const JURISDICTIONS = ["eu", "fedramp"] as const;
 export type DataJurisdiction = (typeof JURISDICTIONS)[number];
 
-/** DATA_JURISDICTION: where personal-data Durable Objects are created; unset = anywhere. */
-const jurisdiction = oneOf<DataJurisdiction, DataJurisdiction | undefined>(JURISDICTIONS, undefined);
-
 export const DEFAULT_VISIBLE_ATTRIBUTES = ["TRX", "PrimaryProjectManagerId", "SecondaryProjectManagerId"];
 
 /** VISIBLE_ATTRIBUTES: attachedData keys whose values reads show; blank = the default. Keys as attachedData allows them. */
-const visibleAttributes = z.pipe(
-  list,
-  z.transform((keys, ctx) => {
-    if (keys.length === 0) return [...DEFAULT_VISIBLE_ATTRIBUTES];
-    if (keys.every((k) => k.length <= 64 && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(k))) return keys;
-    ctx.issues.push({ code: "custom", input: "(list)", message: "each key must be 64 characters at most, no control characters" });
-    return z.NEVER;
-  }),
-);
+function visibleAttributes(value: unknown): string[] {
+  const keys = list(value);
+  if (keys.length === 0) return [...DEFAULT_VISIBLE_ATTRIBUTES];
+  if (keys.every((k) => k.length <= 64 && !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(k))) return keys;
+  throw "each key must be 64 characters at most, no control characters";
+}
 
-export const ConfigSchema = z.object({
-  UPSTREAM: upstream,
+/** Every variable the worker reads, with its rule; parsed in this order, so problems come in it. */
+const RULES = {
+  UPSTREAM: oneOf<UpstreamName>(UPSTREAMS, "simulator"),
   UPSTREAM_URL: baseUrl,
   UPSTREAM_SIGNING_SECRET: signingSecrets,
   UPSTREAM_TIMEOUT_MS: integer(5000, 100, 60_000),
@@ -227,10 +183,7 @@ export const ConfigSchema = z.object({
   ALLOW_UNAUTHENTICATED: flag,
   QUEUE_TIMEOUT_SECONDS: integer(1800, 1, 7 * 86_400),
   RETENTION_SECONDS: integer(86_400, 0, 365 * 86_400),
-  IDENTITY_NUMBER_ATTRIBUTE: z.pipe(
-    z.optional(z.union([z.string(), z.number(), z.boolean()])),
-    z.transform((v) => (v === undefined ? "identityNumber" : String(v).trim())),
-  ),
+  IDENTITY_NUMBER_ATTRIBUTE: (value: unknown) => (value === undefined ? "identityNumber" : (text(value) ?? "")),
   DIYALOG_BASE_PATH: basePath,
   PUBLIC_BASE_URL: baseUrl,
   UPSTREAM_ACCESS_CLIENT_ID: text,
@@ -241,13 +194,14 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: logLevel,
   PERSONAL_DATA_KEYS: base64Keys(false),
   CUSTOMER_REF_KEY: base64Keys(true),
-  DATA_JURISDICTION: jurisdiction,
+  /** DATA_JURISDICTION: where personal-data Durable Objects are created; unset = anywhere. */
+  DATA_JURISDICTION: oneOf<DataJurisdiction, DataJurisdiction | undefined>(JURISDICTIONS, undefined),
   VISIBLE_ATTRIBUTES: visibleAttributes,
   /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true without DIYALOG_BASE_PATH. */
   ENVIRONMENT: oneOf(["development", "staging", "production"], "development"),
-});
+};
 
-type Parsed = z.infer<typeof ConfigSchema>;
+type Parsed = { [K in keyof typeof RULES]: ReturnType<(typeof RULES)[K]> };
 
 export interface Config {
   upstream: UpstreamName;
@@ -365,35 +319,45 @@ function variableOf(problem: string): string {
   return problem.slice(0, problem.indexOf(":"));
 }
 
+/** A variable by its rule; one that breaks it is named in `problems` and reads as unset. */
+function parseVariable<T>(rule: Rule<T>, name: string, value: unknown, problems: string[]): T {
+  try {
+    return rule(value);
+  } catch (problem) {
+    if (typeof problem !== "string") throw problem;
+    problems.push(`${name}: ${problem}`);
+    return rule(undefined);
+  }
+}
+
+/** Every variable of RULES, in its order; one that breaks its rule is named in `problems` and reads as unset. */
+function parseVariables(env: Record<string, unknown>, problems: string[]): Parsed {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, rule] of Object.entries(RULES)) parsed[name] = parseVariable<unknown>(rule, name, env[name], problems);
+  return parsed as Parsed;
+}
+
 /** Parses `env` into a Config, or lists every problem with the variable it concerns. Never throws. */
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
-  let parsed = z.safeParse(ConfigSchema, env);
   const problems: string[] = [];
-  if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-    const bad = new Set(parsed.error.issues.map((i) => String(i.path[0])));
-    if (![...bad].every((name) => UPSTREAM_VARIABLES.has(name))) return { ok: false, problems };
-    // Only upstream variables are wrong: the rest is parsed with those left unset.
-    const rest: Record<string, unknown> = { ...env };
-    for (const name of bad) delete rest[name];
-    parsed = z.safeParse(ConfigSchema, rest);
-    if (!parsed.success) return { ok: false, problems };
-  }
+  // When only upstream variables are wrong, the rest stands, with those left unset.
+  const data = parseVariables(env, problems);
+  if (!problems.every((p) => UPSTREAM_VARIABLES.has(variableOf(p)))) return { ok: false, problems };
   // A production deployment must name its queue and keep its keys: either mistake stops everything.
-  if (parsed.data.ENVIRONMENT === "production") {
-    if (varText(env.UPSTREAM) === undefined || parsed.data.UPSTREAM === "simulator") problems.push("UPSTREAM: required when ENVIRONMENT=production (not simulator)");
+  if (data.ENVIRONMENT === "production") {
+    if (varText(env.UPSTREAM) === undefined || data.UPSTREAM === "simulator") problems.push("UPSTREAM: required when ENVIRONMENT=production (not simulator)");
     // The header-less mode (README "Deploying for Diyalog") is the one exception: the path is the credential.
-    if (parsed.data.ALLOW_UNAUTHENTICATED && !parsed.data.DIYALOG_BASE_PATH) {
+    if (data.ALLOW_UNAUTHENTICATED && !data.DIYALOG_BASE_PATH) {
       problems.push("ALLOW_UNAUTHENTICATED: true only with DIYALOG_BASE_PATH when ENVIRONMENT=production");
-    } else if (parsed.data.ALLOW_UNAUTHENTICATED && parsed.data.DIYALOG_API_KEYS.length === 0) {
+    } else if (data.ALLOW_UNAUTHENTICATED && data.DIYALOG_API_KEYS.length === 0) {
       // Then the path is the only credential: as hard to guess as a key must be.
-      if (parsed.data.DIYALOG_BASE_PATH!.replace(/\//g, "").length < MIN_API_KEY_LENGTH) {
+      if (data.DIYALOG_BASE_PATH!.replace(/\//g, "").length < MIN_API_KEY_LENGTH) {
         problems.push(`DIYALOG_BASE_PATH: as the only credential, at least ${MIN_API_KEY_LENGTH} characters besides its slashes`);
       }
     }
     if (problems.length > 0) return { ok: false, problems };
   }
-  const config = toConfig(parsed.data);
+  const config = toConfig(data);
   const keyProblems = personalDataKeyProblems(config);
   if (keyProblems.length > 0) return { ok: false, problems: [...problems, ...keyProblems] };
   // A variable already named (e.g. a malformed UPSTREAM_URL) is not named again as missing.
@@ -414,13 +378,7 @@ export function objectConfig(env: object): { config: Config; upstream: boolean }
   const result = getConfig(env);
   if (result.ok) return { config: result.config, upstream: true };
   if (result.withoutUpstream) return { config: result.withoutUpstream, upstream: false };
-  const vars = env as Record<string, unknown>;
-  const fields: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(ConfigSchema.shape)) {
-    const one = z.safeParse(schema as z.ZodMiniType, vars[name]);
-    fields[name] = one.success ? one.data : z.parse(schema as z.ZodMiniType, undefined);
-  }
-  return { config: toConfig(fields as Parsed), upstream: false };
+  return { config: toConfig(parseVariables(env as Record<string, unknown>, [])), upstream: false };
 }
 
 const cache = new WeakMap<object, ConfigResult>();
@@ -443,19 +401,11 @@ export function getConfig(env: object): ConfigResult {
  * http only for this machine, no credentials, query or fragment. A problem names the variable.
  */
 export function parseBaseUrl(name: string, value: unknown, problems: string[]): string | undefined {
-  return vendorVariable(baseUrl, name, value, problems);
+  return parseVariable(baseUrl, name, value, problems);
 }
 
 /** A vendor adapter's poll interval (GENESYS_POLL_SECONDS, …): whole seconds from 1 to 300, 5 when unset. */
 export function parsePollSeconds(name: string, value: unknown, problems: string[]): number {
   // As text first, so that any value that is not one reads "must be an integer from 1 to 300".
-  return vendorVariable(integer(5, 1, 300), name, varText(value), problems) ?? 5;
-}
-
-/** A vendor adapter's variable by one of the rules above; a problem names the variable. */
-function vendorVariable<T>(schema: z.ZodMiniType<T>, name: string, value: unknown, problems: string[]): T | undefined {
-  const parsed = z.safeParse(schema, value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) problems.push(`${name}: ${issue.message}`);
-  return undefined;
+  return parseVariable(integer(5, 1, 300), name, varText(value), problems);
 }

@@ -5,8 +5,6 @@ import { getConfig } from "./config";
 import { applySecurityHeaders, failure } from "./http/envelope";
 
 export { CustomerInteractions } from "./interactions/customer-interactions";
-export { InteractionObject } from "./interactions/interaction-object";
-export { CustomerObject } from "./interactions/customer-object";
 export { SimulatorObject } from "./upstreams/simulator";
 
 const apps = new Map<string, Hono<AppEnv>>();

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import type { Interaction } from "../src/interactions/machine";
 import { expect, vi } from "vitest";
-import { customerStub } from "../src/interactions/stubs";
+import { customerStub, newInteractionId } from "../src/interactions/stubs";
 
 /** Waiting on Durable Objects in the workerd test projects (http, twilio, connect). */
 
@@ -11,12 +11,8 @@ export interface Wait {
   interval: number;
 }
 
-/**
- * The Durable Object that holds an interaction: the customer's `CustomerInteractions` (named in the
- * id's first 64 characters), or, for an id of the earlier layout (a UUID), its own `InteractionObject`.
- */
+/** The Durable Object that holds an interaction: the customer's `CustomerInteractions` (named in the id's first 64 characters). */
 export function objectOf(interactionId: string): DurableObjectStub {
-  if (interactionId.includes("-") && interactionId.length === 36) return env.INTERACTIONS.get(env.INTERACTIONS.idFromName(interactionId));
   return env.CUSTOMER_INTERACTIONS.get(env.CUSTOMER_INTERACTIONS.idFromString(interactionId.slice(0, 64)));
 }
 
@@ -28,6 +24,11 @@ export function forgetMemory(instance: unknown): void {
   const memory = instance as { cores: Map<string, unknown>; wants: Map<string, number>; opened: Map<string, unknown>; seals: Map<string, unknown>; armed: Set<string> } & Record<"opening" | "ids" | "latest" | "alarmAt", unknown>;
   for (const map of [memory.cores, memory.wants, memory.opened, memory.seals, memory.armed]) map.clear();
   memory.opening = memory.ids = memory.latest = memory.alarmAt = undefined;
+}
+
+/** A well-formed interaction id that names no interaction: a fresh (empty) customer object's id and a random part. */
+export function unknownInteractionId(): string {
+  return newInteractionId(env.CUSTOMER_INTERACTIONS.newUniqueId().toString());
 }
 
 /** The id of the latest interaction a customer's object stores (its record's `createdAt`), if any. */

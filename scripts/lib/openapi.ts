@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
-import { CreateInteractionBody, LIMITS } from "../../src/diyalog/create-request";
+import { LIMITS } from "../../src/diyalog/create-request";
+import { CreateInteractionBody } from "../../src/diyalog/create-schema";
 import { MAX_BODY_BYTES } from "../../src/http/body";
 import { ERROR_CODES, type ErrorCode } from "../../src/http/envelope";
 import { TRANSITIONS } from "../../src/interactions/machine";
-import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { ClaimBody, EventBody } from "../../src/upstreams/callback-schemas";
 import { SESSION_PERMISSIONS } from "../../src/diyalog/routes";
 
 /**
@@ -313,8 +314,8 @@ const Health = z.object({
 
 /** The whole document. Deterministic: the same sources always give the same JSON. */
 export function buildOpenApiDocument(): Json {
-  // The customer object's id and 128 random bits; or a v4 UUID (interactions created before one object per customer).
-  const interactionIdPattern = "^([0-9a-f]{64}[A-Za-z0-9_-]{22}|[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$";
+  // The customer object's id and 128 random bits (src/interactions/stubs.ts).
+  const interactionIdPattern = "^[0-9a-f]{64}[A-Za-z0-9_-]{22}$";
   const upstreamSecurity = [{ webhookSignature: [] }];
   return {
     openapi: "3.1.0",
@@ -599,7 +600,7 @@ export function buildOpenApiDocument(): Json {
           type: "string",
           pattern: interactionIdPattern,
           maxLength: 128,
-          description: "Opaque, URL-safe, unguessable (86 characters: where it is stored and 128 random bits; ids issued before that layout are v4 UUIDs).",
+          description: "Opaque, URL-safe, unguessable (86 characters: where it is stored and 128 random bits).",
         },
         State: { type: "string", enum: STATES },
         CreateInteractionRequest: describeCreateRequest(jsonSchema(CreateInteractionBody)),

@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import { ApiError } from "../http/envelope";
 
 /**
@@ -23,20 +22,52 @@ export interface CreateInteraction {
   identityNumber?: string;
 }
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()], {
-  error: "must be a string, number, boolean or null (nested values are not allowed)",
-});
-const attributeObject = z.catchall(z.object({}, { error: "must be an object" }), scalar);
+const SCALAR = "must be a string, number, boolean or null (nested values are not allowed)";
+
+function isScalar(v: unknown): boolean {
+  return typeof v === "string" || typeof v === "boolean" || v === null || (typeof v === "number" && Number.isFinite(v));
+}
+
+/** The first key of an attribute map whose value is not a scalar (in `for…in` order, `__proto__` aside). */
+function nonScalarKey(map: Record<string, unknown>): string | undefined {
+  for (const key in map) if (key !== "__proto__" && !isScalar(map[key])) return key;
+  return undefined;
+}
 
 /**
- * The request body as Diyalog sends it. Unknown top-level fields are allowed (Diyalog may add some).
- * This schema describes the wire shape; `normaliseCreate` applies it and then the limits below.
+ * The first problem with the body's shape, as Diyalog sends it (`CreateInteractionBody`,
+ * src/diyalog/create-schema.ts, the OpenAPI document's source): the fields in order, and within
+ * `attachedData` the deepest problem (a value inside a map before a member that is no map).
+ * Unknown top-level fields are allowed (Diyalog may add some). `normaliseCreate` then applies the
+ * limits below.
  */
-export const CreateInteractionBody = z.object({
-  customerId: z.union([z.string(), z.number()], { error: "is required and must be a string or a non-negative integer" }),
-  attachedData: z.optional(z.union([z.array(attributeObject), attributeObject, z.null()], { error: "must be an array of objects or an object" })),
-  identityNumber: z.optional(z.union([z.string(), z.null()], { error: "must be a string" })),
-});
+export function createShapeProblem(body: Record<string, unknown>): { path: PropertyKey[]; message: string } | undefined {
+  const { customerId, attachedData: data, identityNumber } = body;
+  if (typeof customerId !== "string" && !(typeof customerId === "number" && Number.isFinite(customerId))) {
+    return { path: ["customerId"], message: "is required and must be a string or a non-negative integer" };
+  }
+  if (Array.isArray(data)) {
+    let notMap: number | undefined;
+    for (const [i, item] of data.entries()) {
+      if (!isPlainObject(item)) {
+        notMap ??= i;
+        continue;
+      }
+      const key = nonScalarKey(item);
+      if (key !== undefined) return { path: ["attachedData", i, key], message: SCALAR };
+    }
+    if (notMap !== undefined) return { path: ["attachedData", notMap], message: "must be an object" };
+  } else if (isPlainObject(data)) {
+    const key = nonScalarKey(data);
+    if (key !== undefined) return { path: ["attachedData", key], message: SCALAR };
+  } else if (data !== undefined && data !== null) {
+    return { path: ["attachedData"], message: "must be an array of objects or an object" };
+  }
+  if (identityNumber !== undefined && identityNumber !== null && typeof identityNumber !== "string") {
+    return { path: ["identityNumber"], message: "must be a string" };
+  }
+  return undefined;
+}
 
 /**
  * `attachedData.2.x` → `attachedData[2].x`, the way a reader writes it. A key with a lone surrogate
@@ -103,7 +134,7 @@ function mergeInto(target: Attributes, source: Record<string, unknown>, field: s
     if (typeof value === "string") target[key] = value;
     else if (typeof value === "number" && Number.isFinite(value)) target[key] = String(value);
     else if (typeof value === "boolean") target[key] = String(value);
-    else throw invalid(at, "must be a string, number, boolean or null (nested values are not allowed)");
+    else throw invalid(at, SCALAR);
   }
 }
 
@@ -147,20 +178,8 @@ export function normaliseCustomerRequest(body: unknown): { customerId: string } 
 /** Turns a parsed JSON body into a `CreateInteraction`, or throws a 400 naming the field. */
 export function normaliseCreate(body: unknown): CreateInteraction {
   if (!isPlainObject(body)) throw invalid("body", "must be a JSON object");
-  const shape = z.safeParse(CreateInteractionBody, body);
-  if (!shape.success) {
-    // Report the deepest issue: for a union that is the member Diyalog most likely meant.
-    const issue = shape.error.issues[0]!;
-    const nested =
-      issue.code === "invalid_union"
-        ? issue.errors.flat().reduce<(typeof issue.errors)[number][number] | undefined>(
-            (deepest, i) => (deepest === undefined || i.path.length > deepest.path.length ? i : deepest),
-            undefined,
-          )
-        : undefined;
-    const chosen = nested && nested.path.length > 0 ? { ...nested, path: [...issue.path, ...nested.path] } : issue;
-    throw invalid(fieldName(chosen.path) || "body", chosen.message);
-  }
+  const shape = createShapeProblem(body);
+  if (shape) throw invalid(fieldName(shape.path) || "body", shape.message);
   const customerId = normaliseCustomerId(body.customerId);
   const attributes = normaliseAttachedData(body.attachedData);
   const identityNumber = normaliseIdentityNumber(body.identityNumber);

@@ -16,7 +16,7 @@ import { decryptJson, decryptText, encryptJson, encryptText } from "../security/
  * an adapter that cannot reach the upstream (see `objectAdapter`), so reads, recorded cancels,
  * expiries and purges go on.
  */
-export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm" | "releaseCustomer"> {
+export function hostBase(ctx: DurableObjectState, env: Env): Omit<Host, "load" | "store" | "deleteAll" | "setAlarm"> {
   const { config, upstream } = objectConfig(env);
   return {
     adapter: objectAdapter(config, upstream, env),
@@ -181,7 +181,6 @@ export class CustomerInteractions extends DurableObject<Env> {
     const kv = this.ctx.storage.kv;
     core = new InteractionCore({
       ...this.base,
-      releaseCustomer: async () => {},
       load: () => {
         const ix = this.opened.get(interactionId);
         this.opened.delete(interactionId);

@@ -87,14 +87,9 @@ export interface Host {
   setAlarm(at: number | undefined): void;
   /** Keeps background work alive after the current call returned. */
   waitUntil(work: Promise<unknown>): void;
-  /** Removes the customer's index entry pointing at this interaction. */
-  releaseCustomer(ix: Interaction): Promise<void>;
   /** Records a metric (a no-op where none are collected). */
   metric?: MetricSink;
 }
-
-/** How soon a purge that could not release the customer index is tried again. */
-const PURGE_RETRY_MS = 60_000;
 
 
 type Waiter = { until: (ix: Interaction | null) => boolean; wake: () => void };
@@ -533,26 +528,15 @@ export class InteractionCore {
     if (this.unresolved(current)) this.startDispatch();
     else if (pendingCopies(current).length > 0) this.startCleanup();
     else if (!owesUpstream(current) && current.purgeAt !== undefined && now >= current.purgeAt) {
-      await this.purge(current);
+      await this.purge();
       return;
     }
     await Promise.all([this.dispatchRun, this.cleanupRun, this.pollRun]);
     this.arm();
   }
 
-  /**
-   * Deletes everything stored about the interaction, its customer-index entry first. When the index
-   * cannot be reached the purge is retried by its own alarm, for as long as it takes: the runtime's
-   * alarm retries give up after a few minutes, and personal data must not outlive retention.
-   */
-  private async purge(ix: Interaction): Promise<void> {
-    try {
-      await this.host.releaseCustomer(ix);
-    } catch {
-      log("warn", "purge deferred", { interactionId: ix.interactionId });
-      this.host.setAlarm(this.host.now() + PURGE_RETRY_MS);
-      return;
-    }
+  /** Deletes everything stored about the interaction. */
+  private async purge(): Promise<void> {
     await this.host.deleteAll();
     this.record = null;
   }

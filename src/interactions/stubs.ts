@@ -31,14 +31,13 @@ export async function customerStub(env: Env, customerId: string) {
 
 /**
  * Interaction ids: the customer object's id (64 hex digits) and 128 random bits (22 base64url
- * characters); 86 URL-safe characters. Ids of interactions created before one object held all of a
- * customer's interactions are v4 UUIDs, one `InteractionObject` each.
+ * characters); 86 URL-safe characters. Anything else (the v4 UUIDs of the layout before one object
+ * per customer included) names no interaction.
  */
 const INTERACTION_ID = /^[0-9a-f]{64}[A-Za-z0-9_-]{22}$/;
-const LEGACY_INTERACTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function isInteractionId(raw: string): boolean {
-  return INTERACTION_ID.test(raw) || LEGACY_INTERACTION_ID.test(raw);
+  return INTERACTION_ID.test(raw);
 }
 
 /** A fresh interaction id in the customer object `objectId`. */
@@ -48,7 +47,7 @@ export function newInteractionId(objectId: string): string {
 
 /** What the routes ask of an interaction, wherever it is stored. */
 export interface InteractionStub {
-  /** `log`: the transitions the cancel caused, for the request's log line (the legacy objects log them themselves). */
+  /** `log`: the transitions the cancel caused, for the request's log line. */
   cancel(interactionId: string, requestId?: string): Promise<CancelOutcome & { log?: Told }>;
   claim(interactionId: string, agentId?: string, tell?: boolean): Promise<ClaimOutcome & { log?: Told }>;
   /** `reason`: the upstream's free text, kept encrypted on the timeline and never logged. */
@@ -66,10 +65,6 @@ const NOWHERE: InteractionStub = {
 
 /** The object holding the interaction `interactionId` (a well-formed id that names no object finds nothing). */
 export function interactionStub(env: Env, interactionId: string): InteractionStub {
-  if (LEGACY_INTERACTION_ID.test(interactionId)) {
-    const legacy = personalData(env, env.INTERACTIONS);
-    return legacy.get(legacy.idFromName(interactionId)) as unknown as InteractionStub;
-  }
   if (!INTERACTION_ID.test(interactionId)) return NOWHERE;
   const namespace = personalData(env, env.CUSTOMER_INTERACTIONS);
   let id: DurableObjectId;
@@ -79,26 +74,6 @@ export function interactionStub(env: Env, interactionId: string): InteractionStu
     return NOWHERE; // not an id of this namespace
   }
   return namespace.get(id) as unknown as InteractionStub;
-}
-
-/**
- * Legacy: the index object that held a customer's entry before one object held all of a customer's
- * interactions (64 objects, picked by FNV-1a of the customerId). Only interactions created before
- * then still release their entry there when they purge.
- */
-export function legacyIndexStub(env: Env, customerId: string) {
-  const namespace = personalData(env, env.CUSTOMERS);
-  return namespace.get(namespace.idFromName(`customers:${legacyIndexShard(customerId)}`));
-}
-
-/** FNV-1a (32 bit) over the UTF-16 code units, mod 64: the legacy index object of a customer. */
-export function legacyIndexShard(customerId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < customerId.length; i++) {
-    hash ^= customerId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % 64;
 }
 
 /** The embedded simulator's one queue. */

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { checkEnvelope, fetchWithEnv, type Answer } from "../integration/helpers";
 import { sign, signedHeaders } from "../fakes/http-upstream";
+import { unknownInteractionId } from "../objects";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const FAILED_AUTH_LIMIT = 600;
@@ -43,7 +44,7 @@ describe("failed signatures on the callback routes are limited per client addres
     await freshWindow(15_000);
     const statuses: number[] = [];
     for (let i = 0; i < FAILED_AUTH_LIMIT; i++) {
-      const id = crypto.randomUUID();
+      const id = unknownInteractionId();
       const route = i % 2 === 0 ? "claim" : "events";
       const body = JSON.stringify(route === "claim" ? { type: "claim", interactionId: id } : { type: "abandoned", interactionId: id });
       const ts = Math.floor(Date.now() / 1000);
@@ -60,7 +61,7 @@ describe("failed signatures on the callback routes are limited per client addres
 
     // One more bad signature from the same address, on either route: 429 with Retry-After.
     for (const route of ["claim", "events"]) {
-      const id = crypto.randomUUID();
+      const id = unknownInteractionId();
       const body = JSON.stringify({ type: route === "claim" ? "claim" : "failed", interactionId: id });
       const limited = await post(`/v1/upstream/interactions/${id}/${route}`, ip, { "webhook-signature": "v1,AAAA" }, body);
       expect(limited.status).toBe(429);
@@ -71,7 +72,7 @@ describe("failed signatures on the callback routes are limited per client addres
     }
 
     // A correctly signed callback from that address still reaches the interaction (unknown here: 404).
-    const id = crypto.randomUUID();
+    const id = unknownInteractionId();
     const body = JSON.stringify({ type: "claim", interactionId: id, agentId: "agent-1" });
     const valid = await post(`/v1/upstream/interactions/${id}/claim`, ip, await signedHeaders(SECRET, body), body);
     expect(valid.status).toBe(404);

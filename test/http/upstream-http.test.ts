@@ -15,7 +15,7 @@
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { latestInteractionOf as latestOf, objectOf, settle as settleObject } from "../objects";
+import { latestInteractionOf as latestOf, objectOf, settle as settleObject, unknownInteractionId } from "../objects";
 import { sign, signedHeaders, type CapturedRequest, type Faults, type UpstreamRecord } from "../fakes/http-upstream";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -669,7 +669,7 @@ describe("upstream events", () => {
   });
 
   it("events and claims for a well-formed but unknown id → 404 not_found", async () => {
-    const unknown = crypto.randomUUID();
+    const unknown = unknownInteractionId();
     const ev = await event(unknown, { type: "abandoned" });
     expect(ev.status).toBe(404);
     expect(ev.body.errorCode).toBe("not_found");
@@ -765,6 +765,20 @@ describe("upstream route security", () => {
       const ev = await signedPost(`/v1/upstream/interactions/${encodeURIComponent(bad)}/events`, { type: "abandoned", interactionId: bad });
       expect(ev.status).toBe(404);
       expect(ev.body.errorCode).toBe("not_found");
+    }
+  });
+
+  it("an id of the layout before one object per customer (a v4 UUID) is malformed now: 404 before any signature check, as for any malformed id", async () => {
+    for (const bad of [crypto.randomUUID(), "not-an-id"]) {
+      for (const [route, type] of [["claim", "claim"], ["events", "abandoned"]]) {
+        const answer = await proxy(`/v1/upstream/interactions/${bad}/${route}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ type, interactionId: bad }),
+        });
+        expect(answer.status, `${bad} ${route}`).toBe(404);
+        expect(answer.body).toEqual({ success: false, errorMessage: "no such interaction", errorCode: "not_found", result: null });
+      }
     }
   });
 });

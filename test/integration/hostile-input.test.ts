@@ -32,7 +32,8 @@ const OWN_KEY = `hostile-${crypto.randomUUID()}`;
 const KEYS = { DIYALOG_API_KEYS: OWN_KEY };
 const AUTH = { authorization: `Bearer ${OWN_KEY}` };
 const JSON_AUTH = { ...AUTH, "content-type": "application/json" };
-const UNKNOWN_ID = "3f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f";
+/** A well-formed interaction id whose object part names no object of this worker. */
+const UNKNOWN_ID = `${"0123456789abcdef".repeat(4)}AbCdEfGhIjKlMnOpQrStUv`;
 const encoder = new TextEncoder();
 
 function send(path: string, init: RequestInit = {}): Promise<Response> {
@@ -360,7 +361,7 @@ describe("ids that try to escape their route", () => {
     `${UNKNOWN_ID}%20`,
     `${UNKNOWN_ID}%0d%0aSet-Cookie:%20x=1`,
     UNKNOWN_ID.toUpperCase(),
-    UNKNOWN_ID.replaceAll("-", ""),
+    "3f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f",
     "３f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f",
     "%ff%fe",
     "%",
@@ -421,11 +422,12 @@ describe("headers: nothing from a request reaches a response or upstream header 
 describe("errors never show their insides", () => {
   /** A binding that fails the way a broken runtime would. */
   const failingNamespace = (thrown: unknown) =>
-    new Proxy(env.INTERACTIONS, {
+    new Proxy(env.CUSTOMER_INTERACTIONS, {
       get(target, name) {
-        if (name === "idFromName") return () => {
+        if (name === "get") return () => {
           throw thrown;
         };
+        if (name === "idFromString") return (id: string) => target.idFromString(id);
         return Reflect.get(target, name);
       },
     });
@@ -437,7 +439,8 @@ describe("errors never show their insides", () => {
   ])("%s → 500 internal_error envelope without a stack or message", async (_, thrown) => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      const res = await fetchWithEnv({ ...KEYS, INTERACTIONS: failingNamespace(thrown) }, `/v1/interactions/${UNKNOWN_ID}`, { headers: AUTH });
+      const id = `${env.CUSTOMER_INTERACTIONS.newUniqueId().toString()}${"A".repeat(22)}`;
+      const res = await fetchWithEnv({ ...KEYS, CUSTOMER_INTERACTIONS: failingNamespace(thrown) }, `/v1/interactions/${id}`, { headers: AUTH });
       expect(res.status).toBe(500);
       expectSecurityHeaders(res, "500");
       const text = await res.text();

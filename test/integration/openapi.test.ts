@@ -4,16 +4,19 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import { createApp } from "../../src/app";
-import { CreateInteractionBody, normaliseCreate, normaliseCustomerRequest } from "../../src/diyalog/create-request";
+import { createShapeProblem, normaliseCreate, normaliseCustomerRequest } from "../../src/diyalog/create-request";
+import { CreateInteractionBody, zodCreateProblem } from "../../src/diyalog/create-schema";
 import { ERROR_CODES } from "../../src/http/envelope";
-import { ClaimBody, EventBody } from "../../src/upstreams/routes";
+import { ClaimBody, EventBody } from "../../src/upstreams/callback-schemas";
+import { callbackProblem } from "../../src/upstreams/routes";
 import { buildOpenApiDocument, CustomerRequestBody, renderOpenApiDocument } from "../../scripts/lib/openapi";
 import { authHeaders, BASE, call, cleanup, createOk, KEY, sampleBody, type Answer } from "./helpers";
 
 /**
  * `GET /openapi.json` (design §1): the committed document is the one the build script makes from
- * the worker's own zod schemas, it names every route and errorCode, a request body is valid by the
- * document exactly when the worker's schema accepts it, and real answers match the documented ones.
+ * the request bodies' zod schemas, it names every route and errorCode, a request body is valid by
+ * the document exactly when the schema accepts it, the worker's own checks name the same first
+ * problem as the schemas, and real answers match the documented ones.
  */
 
 type Json = Record<string, any>;
@@ -178,6 +181,39 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
     expect(accepted).toBeGreaterThan(0);
   });
 
+  it("the worker's shape check names the problem zod names (field and message), on the samples and 3,000 random bodies", () => {
+    const agree = (sample: Record<string, unknown>) => expect(createShapeProblem(sample), JSON.stringify(sample)).toEqual(zodCreateProblem(sample));
+    for (const sample of samples) agree(sample as Record<string, unknown>);
+    agree({ customerId: "x", attachedData: [null, { a: { nested: 1 } }] });
+    agree({ customerId: "x", attachedData: JSON.parse('[{"ok": 1}, 7, {"b": 1, "__proto__": {"n": 1}, "c": [2], "0": {}}]') });
+    agree({ customerId: Infinity, attachedData: 5 });
+    agree({ customerId: "x", attachedData: { a: Infinity }, identityNumber: 5 });
+    const scalar = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+    const key = fc.oneof(fc.string({ maxLength: 3 }), fc.constantFrom("__proto__", "0", "12", "constructor"));
+    const map = fc.dictionary(key, fc.oneof({ weight: 4, arbitrary: scalar }, fc.jsonValue({ maxDepth: 1 }), fc.constant(Infinity)), { maxKeys: 4 });
+    const value = fc.oneof(scalar, fc.jsonValue({ maxDepth: 1 }), fc.constant(Infinity));
+    const body = fc.record(
+      {
+        customerId: fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.integer()) }, value),
+        attachedData: fc.oneof(map, fc.array(fc.oneof({ weight: 3, arbitrary: map }, value), { maxLength: 4 }), value),
+        identityNumber: fc.oneof({ weight: 3, arbitrary: fc.oneof(fc.string({ maxLength: 3 }), fc.constant(null)) }, value),
+        extra: value,
+      },
+      { requiredKeys: [] },
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(body, (sample) => {
+        // As the worker gets it: parsed JSON, where "__proto__" is an own key (Infinity, which JSON.parse makes of 1e999, aside).
+        const parsed = JSON.parse(JSON.stringify(sample, (_k, v) => (v === Infinity ? "__inf__" : v)), (_k, v) => (v === "__inf__" ? Infinity : v));
+        if (zodCreateProblem(parsed) === undefined) accepted += 1;
+        agree(parsed);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+  });
+
   it("whatever the worker accepts, the document accepts (it adds limits of its own, described in text)", () => {
     for (const sample of samples) {
       let normalised = true;
@@ -222,7 +258,7 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
     expect(verdicts).toEqual(new Set([true, false]));
   });
 
-  const upstreamCases: [string, z.core.$ZodType, unknown[]][] = [
+  const upstreamCases: [string, z.core.$ZodType, unknown[], "claim" | "event"][] = [
     [
       "ClaimRequest",
       ClaimBody,
@@ -238,6 +274,7 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
         { type: "claim", interactionId: "" },
         {},
       ],
+      "claim",
     ],
     [
       "EventRequest",
@@ -252,14 +289,41 @@ describe("request schemas: valid by zod ⇔ valid by the document", () => {
         { type: "failed", interactionId: "i-1", reason: "r".repeat(501) },
         { type: "failed", interactionId: "i-1", reason: 1 },
       ],
+      "event",
     ],
   ];
-  for (const [name, schema, cases] of upstreamCases) {
+  /** What the worker answers for a callback body (src/upstreams/routes.ts) must be what the schema says: the same verdict, the same field named. */
+  function expectWorkerAgrees(kind: "claim" | "event", schema: z.core.$ZodType, sample: unknown): void {
+    const byZod = z.safeParse(schema, sample);
+    const field = byZod.success ? undefined : String(byZod.error.issues[0]!.path[0] ?? "body");
+    expect(callbackProblem(kind, sample), JSON.stringify(sample)).toBe(field);
+    if (!byZod.success) expect(byZod.error.issues[0]!.message).toBe("Invalid input");
+  }
+  for (const [name, schema, cases, kind] of upstreamCases) {
     it(`${name}`, () => {
       const validator = validatorAt("components", "schemas", name);
       for (const sample of cases) {
         expect(validator.validate(sample).valid, JSON.stringify(sample)).toBe(z.safeParse(schema, sample).success);
+        expectWorkerAgrees(kind, schema, sample);
       }
+    });
+
+    it(`${name}: the worker's check agrees with the schema on random bodies (verdict and the field named)`, () => {
+      const text = fc.oneof(fc.string({ maxLength: 3 }), fc.string({ minLength: 120, maxLength: 140 }), fc.string({ minLength: 495, maxLength: 505 }));
+      const value = fc.oneof(text, fc.constantFrom("claim", "abandoned", "completed", "failed", "other", ""), fc.jsonValue({ maxDepth: 1 }), fc.constant(undefined));
+      const body = fc.oneof(
+        { weight: 8, arbitrary: fc.record({ type: value, interactionId: value, agentId: value, reason: value, extra: value }, { requiredKeys: [] }) },
+        fc.jsonValue({ maxDepth: 2 }),
+      );
+      let accepted = 0;
+      fc.assert(
+        fc.property(body, (sample) => {
+          if (z.safeParse(schema, sample).success) accepted += 1;
+          expectWorkerAgrees(kind, schema, sample);
+        }),
+        { numRuns: 2000 },
+      );
+      expect(accepted).toBeGreaterThan(0);
     });
   }
 });

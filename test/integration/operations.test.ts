@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { getConfig } from "../../src/config";
 import { signedHeaders } from "../fakes/http-upstream";
+import { unknownInteractionId } from "../objects";
 import { authHeaders, checkEnvelope, cleanup, createOk, fetchWithEnv, sampleBody, track, type Answer } from "./helpers";
 
 /**
@@ -43,7 +44,7 @@ afterEach(async () => {
 
 describe("401 and 429 answers: a warn line and a `rejected` data point", () => {
   it("a wrong API key", async () => {
-    const id = crypto.randomUUID();
+    const id = unknownInteractionId();
     const seen = await observe({}, `/v1/interactions/${id}`, { headers: { authorization: `Bearer ${"w".repeat(40)}` } });
     expect(seen.answer.status).toBe(401);
     expect(seen.warns).toContainEqual(expect.objectContaining({ level: "warn", msg: "request", status: 401, route: "/v1/interactions/:id" }));
@@ -70,7 +71,7 @@ describe("401 and 429 answers: a warn line and a `rejected` data point", () => {
 
 describe("callback signature failures (UPSTREAM=http): route, reason and interactionId at warn; `signature_failed` counted", () => {
   it("a claim signed with another secret", async () => {
-    const id = crypto.randomUUID();
+    const id = unknownInteractionId();
     const body = JSON.stringify({ type: "claim", interactionId: id });
     const headers = { ...(await signedHeaders(`whsec_${btoa("another-secret-of-32-bytes-long!")}`, body)), "content-type": "application/json" };
     const seen = await observe(HTTP, `/v1/upstream/interactions/${id}/claim`, { method: "POST", headers, body });
@@ -103,7 +104,7 @@ describe("refused claims: interactionId and reason at warn; `claim_refused` coun
   });
 
   it("a claim for an unknown interaction", async () => {
-    const id = crypto.randomUUID();
+    const id = unknownInteractionId();
     const seen = await claim(id);
     expect(seen.answer.status).toBe(404);
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, reason: "not_found" }));

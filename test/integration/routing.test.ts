@@ -10,7 +10,7 @@ const auth = { authorization: `Bearer ${KEY}` };
 describe("unknown, malformed and hostile ids → 404 not_found", () => {
   const unknownUuid = "3f2b8c1e-9d4a-4e7b-8c2d-1a2b3c4d5e6f";
   const hostile: [string, string][] = [
-    ["an unknown UUID", unknownUuid],
+    ["a v4 UUID (the ids of the layout before one object per customer)", unknownUuid],
     ["a malformed id", "not-an-interaction-id"],
     ["a number", "12345"],
     ["an encoded slash", "abc%2Fdef"],

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import { sign } from "../fakes/http-upstream";
 import { checkEnvelope, fetchWithEnv } from "../integration/helpers";
+import { unknownInteractionId } from "../objects";
 
 /**
  * Fuzzing the upstream → proxy routes of the generic http contract (claim hook, events), which
@@ -17,7 +18,7 @@ const OTHER_SECRET = `whsec_${btoa("another secret of thirty-two b..")}`;
 const ALLOWED = new Set([200, 400, 401, 404, 409, 413, 415]);
 
 /** Well-formed ids nobody created (a few, so the runs do not each build a new Durable Object). */
-const UNKNOWN_IDS = Array.from({ length: 16 }, () => crypto.randomUUID());
+const UNKNOWN_IDS = Array.from({ length: 16 }, unknownInteractionId);
 
 const id = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...UNKNOWN_IDS) },

@@ -4,7 +4,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { parseTwilioConfig, type TwilioConfig } from "../../src/upstreams/twilio/config";
-import { InteractionObject } from "../../src/interactions/interaction-object";
+import { CustomerInteractions } from "../../src/interactions/customer-interactions";
+import { newInteractionId } from "../../src/interactions/stubs";
 import { apply, createInteraction, type Context, type Event, type Interaction } from "../../src/interactions/machine";
 import { objectOf } from "../objects";
 import { TWILIO_OPTIONS } from "./settings";
@@ -113,9 +114,9 @@ describe("secrets are checked when the configuration is parsed (issue 12, defect
 });
 
 /**
- * The interaction's Durable Object constructed, on its real storage, with a broken Twilio
- * configuration (a zero-width space pasted into TWILIO_API_KEY_SECRET once made `btoa` throw in the
- * constructor, so every read, cancel and alarm of every interaction failed). The records are written
+ * The customer's Durable Object (`CustomerInteractions`) constructed, on its real storage, with a
+ * broken Twilio configuration (a zero-width space pasted into TWILIO_API_KEY_SECRET once made `btoa`
+ * throw in the constructor, so every read, cancel and alarm of every interaction failed). The records are written
  * straight into storage with the pure machine, so nothing here touches the TaskRouter fake.
  */
 describe("an interaction's object under a broken Twilio configuration (issue 12, defect 4)", () => {
@@ -130,7 +131,8 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
   function record(events: Event[]): Interaction {
     const now = Date.now();
     const ctx: Context = { now, canVeto: true, queueTimeoutMs: 1_800_000, retentionMs: 0 };
-    let ix = createInteraction({ interactionId: crypto.randomUUID(), customerId: "c-broken", attributes: { TRX: "Diyalog" } }, "twilio-taskrouter", now, 3000);
+    const interactionId = newInteractionId(env.CUSTOMER_INTERACTIONS.newUniqueId().toString());
+    let ix = createInteraction({ interactionId, customerId: "c-broken", attributes: { TRX: "Diyalog" } }, "twilio-taskrouter", now, 3000);
     for (const event of events) ix = apply(ix, event, ctx).interaction;
     return ix;
   }
@@ -163,20 +165,20 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
     const ix = record(queued);
     const id = ix.interactionId;
     await runInDurableObject(objectOf(id), (_real, state) => recordingAlarms(state, async (alarms) => {
-      state.storage.kv.put("interaction", ix);
-      const object = new InteractionObject(state, brokenEnv);
-      expect(object.get(id)?.state).toBe("queued");
+      state.storage.kv.put(`ix:${id}`, ix);
+      const object = new CustomerInteractions(state, brokenEnv);
+      expect((await object.get(id))?.state).toBe("queued");
       // The upstream cannot be reached: the cancel is recorded and kept (Twilio can veto → 202).
-      expect(await object.cancel(id)).toEqual({ kind: "cancelling", interactionId: id });
-      const stored = state.storage.kv.get<Interaction>("interaction")!;
+      expect(await object.cancel(id)).toMatchObject({ kind: "cancelling", interactionId: id });
+      const stored = state.storage.kv.get<Interaction>(`ix:${id}`)!;
       expect(stored.state).toBe("cancelling");
       expect(stored.upstream.copies).toEqual([{ id: ix.upstream.copies[0]!.id, cleanup: "pending" }]);
       // The claim veto holds: TaskRouter's assignment callback is refused.
-      expect(object.claim(id, `WK${"f6".repeat(16)}`)).toEqual({ proceed: false, reason: "cancelling" });
+      expect(await object.claim(id, `WK${"f6".repeat(16)}`)).toEqual({ proceed: false, reason: "cancelling" });
       // The cancel is retried by an alarm, which runs and keeps it.
       expect(alarms.at(-1)).toBeGreaterThan(0);
       await object.alarm();
-      expect(state.storage.kv.get<Interaction>("interaction")!.state).toBe("cancelling");
+      expect(state.storage.kv.get<Interaction>(`ix:${id}`)!.state).toBe("cancelling");
       expect(alarms.at(-1)).toBeGreaterThan(0);
       await state.storage.deleteAll();
     }));
@@ -188,14 +190,14 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
     const id = ix.interactionId;
     const stub = objectOf(id);
     await runInDurableObject(stub, (_real, state) => recordingAlarms(state, async () => {
-      state.storage.kv.put("interaction", ix);
-      const object = new InteractionObject(state, brokenEnv);
-      expect(object.get(id)?.state).toBe("cancelled");
-      expect(await object.cancel(id)).toEqual({ kind: "done", interactionId: id, state: "cancelled" });
+      state.storage.kv.put(`ix:${id}`, ix);
+      const object = new CustomerInteractions(state, brokenEnv);
+      expect((await object.get(id))?.state).toBe("cancelled");
+      expect(await object.cancel(id)).toMatchObject({ kind: "done", interactionId: id, state: "cancelled" });
       await object.alarm();
-      expect(state.storage.kv.get("interaction")).toBeUndefined();
+      expect([...state.storage.kv.list()]).toEqual([]);
       expect(await state.storage.getAlarm()).toBeNull();
-      expect(object.get(id)).toBeNull();
+      expect(await object.get(id)).toBeNull();
     }));
     // No alarm is left behind to run on the object either.
     expect(await runDurableObjectAlarm(stub)).toBe(false);

@@ -13,7 +13,7 @@
 import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
+import { latestInteractionOf as latestOf, settle as settleObject, unknownInteractionId } from "../objects";
 import worker from "../../src/index";
 import { getConfig } from "../../src/config";
 import { twilioAdapter } from "../../src/upstreams/twilio/adapter";
@@ -515,7 +515,7 @@ describe("the assignment veto", () => {
   });
 
   it("a Task naming an interaction the proxy does not know is rejected and cancelled in the background", async () => {
-    const unknown = crypto.randomUUID();
+    const unknown = unknownInteractionId();
     const sid = await foreignTask({ interactionId: unknown, customerId: "x" });
     const answer = await offer(sid);
     expect(answer.instruction).toBe("reject");

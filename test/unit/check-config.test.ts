@@ -99,6 +99,17 @@ describe("wrangler.toml environments", () => {
     expect(active).toContain('ENVIRONMENT = "production"');
     expect(active).not.toMatch(/simulator"/);
     expect(active).not.toMatch(/DIYALOG_API_KEYS|ALLOW_UNAUTHENTICATED/);
-    for (const binding of ["INTERACTIONS", "CUSTOMERS", "KEY_RATE_LIMITER", "AUTH_FAILURE_LIMITER", "METRICS"]) expect(active).toContain(`"${binding}"`);
+    for (const binding of ["CUSTOMER_INTERACTIONS", "SIMULATOR", "KEY_RATE_LIMITER", "AUTH_FAILURE_LIMITER", "METRICS"]) expect(active).toContain(`"${binding}"`);
+  });
+
+  it("no environment binds the classes of the earlier layout, and the last migration deletes them", () => {
+    const active = wranglerToml.split("\n").filter((l) => !l.trim().startsWith("#")).join("\n");
+    expect(active).not.toMatch(/class_name = "(InteractionObject|CustomerObject)"|name = "(INTERACTIONS|CUSTOMERS)"/);
+    const migrations = [...active.matchAll(/^\[\[migrations\]\]\ntag = "(\w+)"\n(\w+) = (.*)$/gm)].map((m) => m.slice(1).join(" "));
+    expect(migrations).toEqual([
+      'v1 new_sqlite_classes ["InteractionObject", "CustomerObject", "SimulatorObject"]',
+      'v2 new_sqlite_classes ["CustomerInteractions"]',
+      'v3 deleted_classes ["InteractionObject", "CustomerObject"]',
+    ]);
   });
 });

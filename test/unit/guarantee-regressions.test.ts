@@ -71,7 +71,6 @@ class World {
   now = T0;
   stored: Interaction | undefined;
   alarmAt: number | undefined;
-  released: string[] = [];
   private timers: { at: number; gen: number; fire: () => void }[] = [];
   private gen = 0;
   core: InteractionCore;
@@ -139,7 +138,6 @@ class World {
       waitUntil: (work) => void work.catch((err: unknown) => {
         if (!(err instanceof Stale)) throw err;
       }),
-      releaseCustomer: async (ix) => void this.released.push(ix.interactionId),
     };
   }
 }

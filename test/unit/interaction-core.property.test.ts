@@ -124,7 +124,7 @@ async function simulate(scenario: Scenario, s: fc.Scheduler, drain: boolean): Pr
   const dateNow = Date.now;
   const { log, info, warn, error } = console;
   Math.random = mulberry32(scenario.randomSeed);
-  // The real CustomerObject reads Date.now(): it is the world's virtual clock here.
+  // The real objects read Date.now(): it is the world's virtual clock here.
   Date.now = () => world.now;
   console.log = console.info = console.warn = console.error = () => {};
   try {

@@ -538,8 +538,6 @@ export class World {
       waitUntil: (work) => {
         work.catch((err: unknown) => world.background(slot, gen, err));
       },
-      // No index: the record was the customer object's only trace of the interaction.
-      releaseCustomer: async () => live(),
     };
   }
 

@@ -4,7 +4,7 @@ import type { Interaction } from "../../src/interactions/machine";
 /**
  * A host for one `InteractionCore` over memory: the stored record and alarm time in `storage`,
  * the test's own clock, adapter and settings; nothing waits on a timer. Tests that need more
- * (a metric sink, a customer release that fails) pass those parts too.
+ * (a metric sink, say) pass those parts too.
  */
 export function memoryHost(parts: Pick<Host, "adapter" | "settings" | "now"> & Partial<Host>): {
   host: Host;
@@ -22,7 +22,6 @@ export function memoryHost(parts: Pick<Host, "adapter" | "settings" | "now"> & P
     },
     setAlarm: (at) => void (at === undefined ? delete storage.alarmAt : (storage.alarmAt = at)),
     waitUntil: () => {},
-    releaseCustomer: async () => {},
     ...parts,
   };
   return { host, storage };
