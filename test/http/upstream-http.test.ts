@@ -14,7 +14,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { forgetMemory, latestInteractionOf as latestOf, objectOf, settle as settleObject } from "../objects";
 import { customerStub } from "../../src/interactions/stubs";
 import { DEVELOPMENT_CUSTOMER_REF_KEY } from "../../src/security/customer-ref";
@@ -874,7 +874,7 @@ describe("callbacks are bound to their target (design §2)", () => {
 
 describe("personal data (design §6)", () => {
   /** Console lines printed during a test (the file's fetch recorder stays untouched). */
-  let consoleSpies: ReturnType<typeof vi.spyOn>[] = [];
+  let consoleSpies: MockInstance<(...args: unknown[]) => void>[] = [];
   beforeEach(() => {
     consoleSpies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
   });
