@@ -1084,6 +1084,12 @@ describe("personal data (design §6)", () => {
     });
     expectNoneOf(await storageOf(objectOf(id)), p.secrets, "customer object after erasure");
     expect((await read(id)).body.result).toMatchObject({ customerId: null, identityNumber: null, attributes: {} });
+    // The lines of the background work (the late copy's cancel, the transitions it causes) carry the reference too.
+    const ref = await expectedRef(DEVELOPMENT_CUSTOMER_REF_KEY, p.customerId);
+    const about = jsonLines(printed()).filter((l) => l.interactionId === id);
+    expect(about.filter((l) => l.msg !== "request").map((l) => l.msg)).toEqual(expect.arrayContaining(["transition"]));
+    for (const line of about) expect(line.customerRef, JSON.stringify(line)).toBe(ref);
+    expectNoneOf(printed(), p.secrets, "log lines");
   });
 
   it("erasure while assigned: not cancelled (an agent has it), its personal fields are erased all the same", async () => {
