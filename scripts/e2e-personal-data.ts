@@ -138,8 +138,12 @@ async function run(label: string, keys: { PERSONAL_DATA_KEYS: string; CUSTOMER_R
     await api(worker, "DELETE", `/${again.body.result?.interactionId}`);
 
     // Customer 2's call still waits: erasure cancels it and deletes its personal fields.
+    const before = await api(worker, "GET", "/v1/simulator");
+    check(JSON.stringify(before.body.result).includes(ids[2]!), "before erasure, customer 2's call is in the simulator's queue");
     const erased = (await api(worker, "POST", "/v1/customers/erase", { customerId: people[2]!.customerId })).body.result;
     check(erased?.erased === 1 && JSON.stringify(erased?.cancelled) === JSON.stringify([ids[2]]), `erase answers erased 1, cancelled [its call] (got ${JSON.stringify({ ...erased, customerRef: undefined })})`);
+    const queue = await api(worker, "GET", "/v1/simulator");
+    check(queue.status === 200 && !JSON.stringify(queue.body.result).includes(ids[2]!), "the erased customer's call left the simulator's queue (the upstream copy is cancelled)");
     const after = (await api(worker, "POST", "/v1/customers/lookup", { customerId: people[2]!.customerId })).body.result?.interactions?.[0];
     check(after?.state === "cancelled" && after?.customerId === null && after?.identityNumber === null && JSON.stringify(after?.attributes) === "{}", "after erasure, lookup shows the call cancelled with no personal data");
     const recreated = await api(worker, "POST", "/CreateInteraction", { customerId: people[2]!.customerId, identityNumber: people[2]!.identityNumber, attachedData: people[2]!.attachedData });
