@@ -56,6 +56,10 @@ export interface DevWorker {
   kill(): Promise<void>;
   /** Starts the dev server again on the same port and the same persisted state (after `kill`). */
   restart(): Promise<void>;
+  /** The folder `--persist-to` points at (removed by `stop` unless `keepState`). */
+  state: string;
+  /** What the dev server printed on stdout and stderr since it last started (its logs included). */
+  output(): string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +81,7 @@ async function portAnswers(url: string): Promise<boolean> {
  */
 export async function startWorker(
   vars: Record<string, string>,
-  options: { config?: string; logLevel?: string; port?: number; devtools?: boolean } = {},
+  options: { config?: string; logLevel?: string; port?: number; devtools?: boolean; keepState?: boolean } = {},
 ): Promise<DevWorker> {
   const port = options.port ?? (await freePort());
   const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
@@ -131,7 +135,7 @@ export async function startWorker(
       await signalGroup("SIGTERM");
       await sleep(300);
     }
-    rmSync(state, { recursive: true, force: true });
+    if (!options.keepState) rmSync(state, { recursive: true, force: true });
   };
 
   const kill = async () => {
@@ -151,6 +155,8 @@ export async function startWorker(
     stop,
     kill,
     restart: launch,
+    state,
+    output: () => output,
     get pid() {
       return child?.pid;
     },

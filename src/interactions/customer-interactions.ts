@@ -4,7 +4,7 @@ import { objectAdapter } from "../upstreams";
 import type { CreateInteraction } from "../diyalog/create-request";
 import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host, type Told } from "./interaction-core";
 import { CustomerCalls } from "./customer-calls";
-import type { Interaction, State } from "./machine";
+import { ACTIVE, mayResend, type Interaction, type State } from "./machine";
 import { newInteractionId } from "./stubs";
 import { metricSink } from "../observability/metrics";
 import { log } from "../observability/log";
@@ -160,13 +160,18 @@ export class CustomerInteractions extends DurableObject<Env> {
     this.opened.set(interactionId, ix);
   }
 
-  /** The record as stored: personal fields replaced by their ciphertexts (absent once erased or minimised). */
+  /**
+   * The record as stored: personal fields replaced by their ciphertexts, which go once erased or
+   * minimised (`minimised`). A ciphertext that could not be decrypted (its key is no longer
+   * configured) is kept as it was: the key may come back.
+   */
   private sealedRecord(interactionId: string, ix: Interaction): StoredRecord {
-    const { customerId, attributes: _attributes, identityNumber, ...record } = ix;
+    const { customerId: _customerId, attributes: _attributes, identityNumber: _identity, ...record } = ix;
     const seals = this.seals.get(interactionId) ?? {};
     const stored: StoredRecord = record;
-    if (customerId !== "" && seals.sealed !== undefined) stored.sealed = seals.sealed;
-    if (identityNumber !== undefined && seals.sealedIdentity !== undefined) stored.sealedIdentity = seals.sealedIdentity;
+    const erased = ix.erased && !mayResend(ix);
+    if (!erased && seals.sealed !== undefined) stored.sealed = seals.sealed;
+    if (mayResend(ix) && seals.sealedIdentity !== undefined) stored.sealedIdentity = seals.sealedIdentity;
     return stored;
   }
 
@@ -224,7 +229,9 @@ export class CustomerInteractions extends DurableObject<Env> {
     const ids = new Set<string>();
     for (const [key, ix] of this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })) {
       ids.add(key.slice(RECORD.length));
-      if (!latest || ix.createdAt >= latest.createdAt) latest = ix;
+      // Two records of one millisecond (a create right after a cancel or an erasure): at most one is
+      // active, and it is the later one, since a create never starts beside an active call.
+      if (!latest || ix.createdAt > latest.createdAt || (ix.createdAt === latest.createdAt && ACTIVE.has(ix.state))) latest = ix;
     }
     this.latest = latest?.interactionId;
     return (this.ids = ids);
@@ -327,11 +334,14 @@ export class CustomerInteractions extends DurableObject<Env> {
     return found.sort((a, b) => b.createdAt - a.createdAt);
   }
 
-  /** The ids of the customer's interactions (an erased one is still its object's customer's). */
+  /**
+   * The ids of the customer's interactions. One without its customerId (erased, or sealed under a key
+   * no longer configured) is still its object's customer's: the object is named by the customerId.
+   */
   private mine(customerId: string): string[] {
     return [...this.stored()].filter((id) => {
       const ix = this.core(id).get(id);
-      return ix !== null && (ix.erased === true || ix.customerId === customerId);
+      return ix !== null && (ix.customerId === "" || ix.customerId === customerId);
     });
   }
 

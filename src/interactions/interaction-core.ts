@@ -396,8 +396,9 @@ export class InteractionCore {
       // this same synchronous step, so one write (and one log line) stores both timeline entries,
       // still before anything is sent upstream.
       this.record = ix;
-    } else if (ix.interactionId !== input.interactionId || (ix.customerId !== input.customerId && !ix.erased)) {
-      // Never another customer's call, whatever led here (an erased record is still its object's customer's).
+    } else if (ix.interactionId !== input.interactionId || (ix.customerId !== input.customerId && ix.customerId !== "")) {
+      // Never another customer's call, whatever led here. A record without its customerId (erased, or
+      // sealed under a key no longer configured) is its object's customer's: the object is named by it.
       return { kind: "inactive" };
     } else if (!ACTIVE.has(ix.state)) {
       // Without a veto, a call whose cancel the upstream has not confirmed may still reach an agent:

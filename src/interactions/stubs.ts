@@ -1,5 +1,5 @@
 /** Durable Object addresses: every one is derived from a name or from the interaction id, so routing needs no lookup. */
-import { objectConfig } from "../config";
+import { objectConfig, varText } from "../config";
 import { base64url, customerDigest } from "../security/customer-ref";
 import type { CancelOutcome, ClaimOutcome, Told } from "./interaction-core";
 import type { Interaction, State } from "./machine";
@@ -11,7 +11,15 @@ import type { Interaction, State } from "./machine";
  */
 export function personalData<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespace: DurableObjectNamespace<T>): DurableObjectNamespace<T> {
   const { jurisdiction } = objectConfig(env).config;
-  return jurisdiction ? namespace.jurisdiction(jurisdiction) : namespace;
+  if (!jurisdiction) return namespace;
+  try {
+    return namespace.jurisdiction(jurisdiction);
+  } catch (err) {
+    // Local workerd (wrangler dev, the tests) has no jurisdictions ("not implemented in workerd"):
+    // there the objects are local anyway. A production deployment never runs without one.
+    if (varText((env as { ENVIRONMENT?: unknown }).ENVIRONMENT) === "production") throw err;
+    return namespace;
+  }
 }
 
 /**
