@@ -56,7 +56,8 @@ function envRuns(): number | undefined {
 /**
  * VITE_PROPERTY_WITHOUT (comma-separated) narrows the generator to look past a known failure:
  * `surrogates` (no customers whose ids differ only by a lone surrogate), `lag` (lookups see every
- * copy at once), `idle` (Genesys workitems route at once), `restarts` (no restarts at all), `zombies` (restarts always crash the old instance).
+ * copy at once), `idle` (Genesys workitems route at once), `restarts` (no restarts at all), `zombies` (restarts always crash the old instance),
+ * `erase` (no erasures).
  */
 const WITHOUT = new Set((env("PROPERTY_WITHOUT") ?? "").split(",").filter(Boolean));
 /** VITE_PROPERTY_SKIP (comma-separated invariant letters, e.g. `c,e`) ignores those invariants, for the same purpose. */
@@ -76,6 +77,7 @@ const targetArb = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 2 }) }, { weigh
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.nat({ max: 2 }).map((c): Command => ({ t: "create", c })) },
   { weight: 3, arbitrary: fc.nat({ max: 2 }).map((n): Command => ({ t: "cancel", n })) },
+  ...(WITHOUT.has("erase") ? [] : [{ weight: 1, arbitrary: fc.nat({ max: 2 }).map((c): Command => ({ t: "erase", c })) }]),
   {
     weight: 5,
     arbitrary: fc
