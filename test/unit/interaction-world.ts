@@ -144,6 +144,13 @@ export interface Scenario {
   idleMs: number;
   commands: Command[];
   faults: Fault[];
+  /**
+   * How the customer object, reading its records after a restart, picks the latest among records
+   * created in the same millisecond: `creation` (the one created last, as if createdAt never tied),
+   * or `key` (the last in storage key order, as CustomerInteractions.stored() does: real ids end in
+   * random bits, so that is any of them). Unset: `creation`.
+   */
+  latestTies?: "creation" | "key";
 }
 
 type CopyState = "idle" | "queued" | "assigned" | "cancelled" | "abandoned";
@@ -192,6 +199,9 @@ interface ErasureAnswer {
 interface CustomerInstance {
   calls: CustomerCalls;
   erase(customerId: string, entry: CallLog): Promise<ErasureAnswer>;
+  /** A record of the object was stored for the first time, or purged (the object's `latest` bookkeeping). */
+  stored(interactionId: string): void;
+  purged(interactionId: string): void;
 }
 
 interface Slot {
@@ -430,15 +440,23 @@ export class World {
     const live = () => {
       if (object.gen !== gen) throw new StaleInstance();
     };
+    // CustomerInteractions.stored(): the latest is read from storage once per instance (one list, in
+    // key order, the last of the newest createdAt winning), then kept up to date by every first
+    // store (that record is the latest) and by the purge of the latest (read again when next needed).
+    let known = false;
+    let latest: string | undefined;
     const calls = new CustomerCalls({
       latest: () => {
         live();
-        let latest: Interaction | undefined;
-        for (const slot of this.slots) {
-          const ix = slot.customer === customerId ? slot.storage.record : undefined;
-          if (ix && (!latest || ix.createdAt >= latest.createdAt)) latest = ix;
+        if (!known) {
+          let newest: Interaction | undefined;
+          const listed = this.slots.filter((slot) => slot.customer === customerId && slot.storage.record !== undefined);
+          if (this.scenario.latestTies === "key") listed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          for (const slot of listed) if (!newest || slot.storage.record!.createdAt >= newest.createdAt) newest = slot.storage.record;
+          latest = newest?.interactionId;
+          known = true;
         }
-        return latest?.interactionId;
+        return latest;
       },
       create: async (input) => {
         live();
@@ -453,9 +471,20 @@ export class World {
         slot.customer = customerId;
         return slot.core.create(input);
       },
-      newId: () => `ix-${++this.idSeq}-${customerId.length}`,
+      // Real ids end in 128 random bits, so their key order is not their creation order.
+      newId: () => `ix-${Math.floor(Math.random() * 1296).toString(36).padStart(2, "0")}-${++this.idSeq}-${customerId.length}`,
     });
-    return { calls, erase: (id, entry) => (live(), this.eraseCustomer(customerId, id, entry)) };
+    return {
+      calls,
+      erase: (id, entry) => (live(), this.eraseCustomer(customerId, id, entry)),
+      stored: (interactionId) => {
+        latest = interactionId;
+        known = true;
+      },
+      purged: (interactionId) => {
+        if (latest === interactionId) known = false;
+      },
+    };
   }
 
   /**
@@ -625,7 +654,9 @@ export class World {
       },
       store: (ix) => {
         live();
+        const first = slot.storage.record === undefined;
         slot.storage.record = deepFreeze(ix);
+        if (first && slot.customer !== undefined) world.customerObject(slot.customer).instance.stored(slot.id);
         world.checkStored(slot, ix);
         if (slot.stored[slot.stored.length - 1] !== ix.state) {
           slot.stored.push(ix.state);
@@ -634,6 +665,7 @@ export class World {
       },
       deleteAll: async () => {
         live();
+        if (slot.customer !== undefined) world.customerObject(slot.customer).instance.purged(slot.id);
         slot.storage = {};
         slot.purged = true;
         world.log(`#${slot.n} purged`);
