@@ -22,7 +22,13 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * over its own record and alarm (the object multiplexes one alarm over them; an early alarm is
  * harmless, so each interaction's alarm is modelled as its own). `CustomerCalls` calls its cores
  * directly, as in the object, and the customer's latest interaction is read from the stored records.
- * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too).
+ * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too), each with
+ * an identityNumber. Erasure (POST /v1/customers/erase, its body through the real
+ * `normaliseCustomerRequest`) is modelled as `CustomerInteractions.erase` runs it: every stored
+ * interaction of the customer is erased by its core (`InteractionCore.erase`), all at once, and
+ * the answer lists those answered cancelled or unconfirmed. As in the object, a new interaction's
+ * personal fields are sealed (an await) before its record is first stored, and the latest record
+ * is kept in memory per instance and read from storage after a restart.
  *
  * Restarts. A restart makes a new instance over the same storage, of the whole customer object: its
  * `CustomerCalls` (in-flight creates) and every interaction core it holds (a command or fault that
