@@ -1,10 +1,10 @@
 import { mulberry32 } from "../fakes/common";
 export { mulberry32 } from "../fakes/common";
 import type fc from "fast-check";
-import { InteractionCore, type CoreSettings, type Host } from "../../src/interactions/interaction-core";
+import { InteractionCore, type CancelOutcome, type CoreSettings, type Host } from "../../src/interactions/interaction-core";
 import { CustomerCalls } from "../../src/interactions/customer-calls";
-import { ACTIVE, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
-import { normaliseCreate } from "../../src/diyalog/create-request";
+import { ACTIVE, mayResend, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
+import { normaliseCreate, normaliseCustomerRequest } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
 import { GENESYS_LOOKUP_LAG_MS } from "../../src/upstreams/genesys/adapter";
 import { ENGAGE_LOOKUP_LAG_MS } from "../../src/upstreams/engage/adapter";
@@ -22,7 +22,13 @@ import type { CancelResult, DispatchRequest, DispatchResult, PollResult, Upstrea
  * over its own record and alarm (the object multiplexes one alarm over them; an early alarm is
  * harmless, so each interaction's alarm is modelled as its own). `CustomerCalls` calls its cores
  * directly, as in the object, and the customer's latest interaction is read from the stored records.
- * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too).
+ * Diyalog's creates go through the real `normaliseCreate` first (a 400 is an answer too), each with
+ * an identityNumber. Erasure (POST /v1/customers/erase, its body through the real
+ * `normaliseCustomerRequest`) is modelled as `CustomerInteractions.erase` runs it: every stored
+ * interaction of the customer is erased by its core (`InteractionCore.erase`), all at once, and
+ * the answer lists those answered cancelled or unconfirmed. As in the object, a new interaction's
+ * personal fields are sealed (an await) before its record is first stored, and the latest record
+ * is kept in memory per instance and read from storage after a restart.
  *
  * Restarts. A restart makes a new instance over the same storage, of the whole customer object: its
  * `CustomerCalls` (in-flight creates) and every interaction core it holds (a command or fault that
@@ -112,6 +118,8 @@ export type CancelPlan = "ok" | "503" | "429" | "lost" | "lost-hang";
 /** Interactions and customers are named by index: `n` is the n-th interaction created (mod count). */
 export type Command =
   | { t: "create"; c: number }
+  /** Diyalog's POST /v1/customers/erase for the c-th customer. */
+  | { t: "erase"; c: number }
   | { t: "cancel"; n: number }
   | { t: "claim"; n: number; agent: string; named: boolean }
   | { t: "abandon"; n: number }
@@ -142,6 +150,13 @@ export interface Scenario {
   idleMs: number;
   commands: Command[];
   faults: Fault[];
+  /**
+   * How the customer object, reading its records after a restart, picks the latest among records
+   * created in the same millisecond: `creation` (the one created last, as if createdAt never tied),
+   * or `key` (the last in storage key order, as CustomerInteractions.stored() does: real ids end in
+   * random bits, so that is any of them). Unset: `creation`.
+   */
+  latestTies?: "creation" | "key";
 }
 
 type CopyState = "idle" | "queued" | "assigned" | "cancelled" | "abandoned";
@@ -161,14 +176,38 @@ interface Copy {
 }
 
 interface CallLog {
-  op: "create" | "cancel";
+  op: "create" | "cancel" | "erase";
   seq: number;
-  /** create: the customer (normalised); cancel: the interaction id. */
+  /** create, erase: the customer (normalised); cancel: the interaction id. */
   who: string;
   done: boolean;
   /** The answer reached Diyalog. */
   acked: boolean;
-  outcome?: { kind: string; interactionId?: string; state?: string };
+  /** erase: `kind` "erased", with the ids it answered cancelled or unconfirmed, as the object answers. */
+  outcome?: { kind: string; interactionId?: string; state?: string; erased?: number; cancelled?: string[]; cancelUnconfirmed?: string[] };
+  /** erase: the interactions the erasure reached, and which of them were active when it did. */
+  covered?: string[];
+  activeWhenReached?: string[];
+}
+
+/** What `CustomerInteractions.erase` answers (less the customerRef and the log fields). */
+interface ErasureAnswer {
+  kind: "erased";
+  erased: number;
+  cancelled: string[];
+  cancelUnconfirmed: string[];
+}
+
+/**
+ * One instance of a customer's object: the real `CustomerCalls` for creates, and erasure as
+ * `CustomerInteractions.erase` does it (every interaction of the customer, in parallel).
+ */
+interface CustomerInstance {
+  calls: CustomerCalls;
+  erase(customerId: string, entry: CallLog): Promise<ErasureAnswer>;
+  /** A record of the object was stored for the first time, or purged (the object's `latest` bookkeeping). */
+  stored(interactionId: string): void;
+  purged(interactionId: string): void;
 }
 
 interface Slot {
@@ -186,6 +225,13 @@ interface Slot {
   alarmsRunning: { gen: number; done: boolean }[];
   lastAlarmGen?: number;
   /** RPCs in flight into this object, failed when it restarts. */
+  pending: Set<{ gen: number; fail: () => void }>;
+}
+
+interface CustomerObject {
+  gen: number;
+  hungGens: Set<number>;
+  instance: CustomerInstance;
   pending: Set<{ gen: number; fail: () => void }>;
 }
 
@@ -213,6 +259,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 const START = Date.UTC(2026, 5, 1, 9, 0, 0);
+/** Every create carries one (a TCKN-shaped test value): minimisation must drop it from storage. */
+const IDENTITY_NUMBER = "10000000146";
 const POLL_INTERVAL_MS = 5_000;
 const ALARM_RETRY_MS = 2_000;
 /** Twilio's assignment callback refuses for these reasons and then cancels the Task (twilio/routes.ts). */
@@ -247,9 +295,11 @@ export class World {
   private readonly dispatching = new Map<string, number>();
   private readonly everDispatched = new Set<string>();
   private idSeq = 0;
+  /** Customers an erasure reached. */
+  private readonly erasedCustomers = new Set<string>();
   readonly spec: ModelSpec;
-  /** Each customer's object: its `CustomerCalls` instance, generation, and RPCs in flight into it. */
-  private readonly customerObjects = new Map<string, { gen: number; hungGens: Set<number>; instance: CustomerCalls; pending: Set<{ gen: number; fail: () => void }> }>();
+  /** Each customer's object: its live instance, generation, and RPCs in flight into it. */
+  private readonly customerObjects = new Map<string, CustomerObject>();
   readonly counters = {
     dispatches: 0,
     cancels: 0,
@@ -273,6 +323,25 @@ export class World {
     invalidCreates: 0,
     /** Creates for one of two customers whose ids differ only by a lone surrogate vs U+FFFD. */
     lookalikeCustomerCreates: 0,
+    /** Erasures that reached a customer's object, and how they met the customer's calls. */
+    erasures: 0,
+    erasuresInvalid: 0,
+    erasuresOfActiveCalls: 0,
+    erasuresWhileCreating: 0,
+    erasuresWhileCancelling: 0,
+    erasuresWhileDispatching: 0,
+    /** Creates answered with an interaction an erasure had reached (the customer's own, erased). */
+    createsAnsweredErased: 0,
+    /** Creates that reached the customer's object after an erasure for that customer had. */
+    createsAfterErasure: 0,
+    /** Erased records stored without personal data (the moment `minimised` strips them, or after). */
+    erasedRecordsStripped: 0,
+    /** Erasures answered while a record they reached still held personal data (a create may be resent). */
+    erasedDataKeptPastAnswer: 0,
+    /** Records stored without identityNumber because no create may be resent. */
+    identityDropped: 0,
+    /** Claims refused, and cancels made, for a call an erasure answered cancelled. */
+    claimsRefusedAfterErasure: 0,
   };
 
   constructor(
@@ -356,34 +425,106 @@ export class World {
   // ---- objects -----------------------------------------------------------------------------
 
   /** The customer's object, made on first use. */
-  private customerObject(customerId: string) {
+  private customerObject(customerId: string): CustomerObject {
     let object = this.customerObjects.get(customerId);
     if (!object) {
-      object = { gen: 0, hungGens: new Set(), instance: undefined as unknown as CustomerCalls, pending: new Set() };
+      object = { gen: 0, hungGens: new Set(), instance: undefined as unknown as CustomerInstance, pending: new Set() };
       this.customerObjects.set(customerId, object);
-      object.instance = this.newCustomerInstance(customerId);
+      object.instance = this.newCustomerInstance(customerId, object);
     }
     return object;
   }
 
-  /** The real `CustomerCalls` over this customer's stored records and cores. */
-  private newCustomerInstance(customerId: string): CustomerCalls {
-    return new CustomerCalls({
+  /**
+   * One instance of the customer's object, of generation `object.gen`: the real `CustomerCalls` over
+   * this customer's stored records and cores, and erasure as `CustomerInteractions.erase` does it.
+   * A replaced instance is fenced: its reads and writes of storage throw, and a crashed one's
+   * pending work never resumes.
+   */
+  private newCustomerInstance(customerId: string, object: CustomerObject): CustomerInstance {
+    const gen = object.gen;
+    const live = () => {
+      if (object.gen !== gen) throw new StaleInstance();
+    };
+    // CustomerInteractions.stored(): the latest is read from storage once per instance (one list, in
+    // key order, the last of the newest createdAt winning), then kept up to date by every first
+    // store (that record is the latest) and by the purge of the latest (read again when next needed).
+    let known = false;
+    let latest: string | undefined;
+    const calls = new CustomerCalls({
       latest: () => {
-        let latest: Interaction | undefined;
-        for (const slot of this.slots) {
-          const ix = slot.customer === customerId ? slot.storage.record : undefined;
-          if (ix && (!latest || ix.createdAt >= latest.createdAt)) latest = ix;
+        live();
+        if (!known) {
+          let newest: Interaction | undefined;
+          const listed = this.slots.filter((slot) => slot.customer === customerId && slot.storage.record !== undefined);
+          if (this.scenario.latestTies === "key") listed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          for (const slot of listed) if (!newest || slot.storage.record!.createdAt >= newest.createdAt) newest = slot.storage.record;
+          latest = newest?.interactionId;
+          known = true;
         }
-        return latest?.interactionId;
+        return latest;
       },
-      create: (input) => {
+      create: async (input) => {
+        live();
+        if (!input.existing) {
+          // CustomerInteractions encrypts a new interaction's personal fields before its record is
+          // first stored: an await, so an erasure (or anything else) may run on the object meanwhile.
+          await this.sched(`customer object ${JSON.stringify(customerId)} seals a new interaction`);
+          if (object.hungGens.has(gen)) await new Promise<never>(() => {});
+          live();
+        }
         const slot = this.slotFor(input.interactionId);
         slot.customer = customerId;
         return slot.core.create(input);
       },
-      newId: () => `ix-${++this.idSeq}-${customerId.length}`,
+      // Real ids end in 128 random bits, so their key order is not their creation order.
+      newId: () => `ix-${Math.floor(Math.random() * 1296).toString(36).padStart(2, "0")}-${++this.idSeq}-${customerId.length}`,
     });
+    return {
+      calls,
+      erase: (id, entry) => (live(), this.eraseCustomer(customerId, id, entry)),
+      stored: (interactionId) => {
+        latest = interactionId;
+        known = true;
+      },
+      purged: (interactionId) => {
+        if (latest === interactionId) known = false;
+      },
+    };
+  }
+
+  /**
+   * `CustomerInteractions.erase`: every interaction of the customer the object stores (an erased one
+   * is still its customer's) is erased, each by its core, all at once; the answer lists the ids
+   * answered cancelled (done and cancelled, or 202 cancelling) and those whose cancel is unconfirmed.
+   */
+  private async eraseCustomer(customerId: string, id: string, entry: CallLog): Promise<ErasureAnswer> {
+    const answer: ErasureAnswer = { kind: "erased", erased: 0, cancelled: [], cancelUnconfirmed: [] };
+    const told = {};
+    const mine = this.slots.filter((slot) => {
+      if (slot.customer !== customerId || slot.storage.record === undefined) return false;
+      const ix = slot.core.get(slot.id);
+      return ix !== null && (ix.erased === true || ix.customerId === id);
+    });
+    this.counters.erasures += 1;
+    if (this.calls.some((c) => c.op === "create" && !c.done && c.who === customerId)) this.counters.erasuresWhileCreating += 1;
+    if (mine.some((slot) => this.calls.some((c) => c.op === "cancel" && !c.done && c.who === slot.id))) this.counters.erasuresWhileCancelling += 1;
+    if (mine.some((slot) => slot.storage.record?.state === "dispatching")) this.counters.erasuresWhileDispatching += 1;
+    entry.covered = mine.map((slot) => slot.id);
+    entry.activeWhenReached = mine.filter((slot) => ACTIVE.has(slot.storage.record!.state)).map((slot) => slot.id);
+    if (entry.activeWhenReached.length > 0) this.counters.erasuresOfActiveCalls += 1;
+    this.erasedCustomers.add(customerId);
+    this.log(`customer object ${JSON.stringify(customerId)}: erasure (call ${entry.seq}) reaches ${mine.map((slot) => `#${slot.n} ${slot.storage.record!.state}`).join(", ") || "nothing"}`);
+    await Promise.all(
+      mine.map(async (slot) => {
+        const outcome: CancelOutcome | undefined = await slot.core.erase(slot.id, undefined, told);
+        if (outcome?.kind === "not_found") return;
+        answer.erased += 1;
+        if (outcome?.kind === "unconfirmed") answer.cancelUnconfirmed.push(slot.id);
+        else if (outcome?.kind === "cancelling" || (outcome?.kind === "done" && outcome.state === "cancelled")) answer.cancelled.push(slot.id);
+      }),
+    );
+    return answer;
   }
 
   /** The interaction object for an id, made on first use (a Durable Object exists once addressed). */
@@ -448,7 +589,7 @@ export class World {
   }
 
   /** An RPC into a customer's object (Diyalog's create). */
-  private indexRpc<T>(customerId: string, label: string, call: (instance: CustomerCalls) => Promise<T>, caller: { hung: () => boolean }): Promise<T> {
+  private indexRpc<T>(customerId: string, label: string, call: (instance: CustomerInstance) => Promise<T>, caller: { hung: () => boolean }): Promise<T> {
     const object = this.customerObject(customerId);
     return new Promise<T>((resolve, reject) => {
       const deliver = (fn: () => void) => {
@@ -519,7 +660,10 @@ export class World {
       },
       store: (ix) => {
         live();
+        const first = slot.storage.record === undefined;
         slot.storage.record = deepFreeze(ix);
+        if (first && slot.customer !== undefined) world.customerObject(slot.customer).instance.stored(slot.id);
+        world.checkStored(slot, ix);
         if (slot.stored[slot.stored.length - 1] !== ix.state) {
           slot.stored.push(ix.state);
           world.log(`#${slot.n} stored ${ix.state}${ix.upstream.cleanup ? ` (cleanup ${ix.upstream.cleanup})` : ""}`);
@@ -527,6 +671,7 @@ export class World {
       },
       deleteAll: async () => {
         live();
+        if (slot.customer !== undefined) world.customerObject(slot.customer).instance.purged(slot.id);
         slot.storage = {};
         slot.purged = true;
         world.log(`#${slot.n} purged`);
@@ -613,6 +758,10 @@ export class World {
         if (request.mayExist === false && world.everDispatched.has(request.interactionId)) world.violations.push(`(k) #${slot.n}: repeat dispatch sent with mayExist:false`);
         world.everDispatched.add(request.interactionId);
         if (request.interactionId !== slot.id) world.violations.push(`(k) #${slot.n}: dispatched as ${request.interactionId}`);
+        // (m) minimisation never strips what a create still needs: every send carries the customer's data.
+        if (request.customerId !== slot.customer || request.attributes.TRX !== "Diyalog" || request.identityNumber !== IDENTITY_NUMBER) {
+          world.violations.push(`(m) #${slot.n}: create sent without its customer's data (${request.customerId === "" ? "customerId erased" : "fields missing"})`);
+        }
         world.log(`#${slot.n} dispatch g${gen}${request.mayExist ? "" : " (first attempt)"}`);
         return world.dispatch(slot, gen, request, signal).finally(() => world.dispatching.set(instance, (world.dispatching.get(instance) ?? 1) - 1));
       },
@@ -871,7 +1020,7 @@ export class World {
     object.gen += 1;
     for (const p of object.pending) p.fail();
     object.pending.clear();
-    object.instance = this.newCustomerInstance(customerId);
+    object.instance = this.newCustomerInstance(customerId, object);
     this.log(`customer object ${JSON.stringify(customerId)} restart (${why}, ${hang ? "crash" : "fenced zombie"}) → g${object.gen}`);
     for (const slot of this.slots) if (slot.customer === customerId) this.restartSlot(slot, hang, why);
   }
@@ -905,6 +1054,7 @@ export class World {
       return;
     }
     if (command.t === "create") return this.create(command.c);
+    if (command.t === "erase") return this.erase(command.c);
     if (command.t === "restart") return this.restart(command.target, command.hang, "command");
     const slot = this.slotAt(command.n);
     if (!slot) return;
@@ -943,7 +1093,7 @@ export class World {
     this.calls.push(entry);
     let input;
     try {
-      input = normaliseCreate({ customerId: raw, attachedData: { TRX: "Diyalog" } });
+      input = normaliseCreate({ customerId: raw, attachedData: { TRX: "Diyalog" }, identityNumber: IDENTITY_NUMBER });
     } catch (err) {
       this.counters.invalidCreates += 1;
       entry.done = entry.acked = true;
@@ -953,7 +1103,15 @@ export class World {
     }
     entry.who = input.customerId;
     this.log(`create (call ${entry.seq}) for ${JSON.stringify(raw)}`);
-    this.indexRpc(input.customerId, "create", (object) => object.create(input), { hung: () => false }).then(
+    this.indexRpc(
+      input.customerId,
+      "create",
+      (object) => {
+        if (this.erasedCustomers.has(entry.who)) this.counters.createsAfterErasure += 1;
+        return object.calls.create(input);
+      },
+      { hung: () => false },
+    ).then(
       (outcome) => {
         entry.done = entry.acked = true;
         entry.outcome = outcome as CallLog["outcome"];
@@ -963,6 +1121,40 @@ export class World {
       (err: unknown) => {
         entry.done = true;
         this.log(`create (call ${entry.seq}) failed: ${err instanceof Error ? err.name : String(err)}`);
+      },
+    );
+  }
+
+  /**
+   * Diyalog's POST /v1/customers/erase: the body's customerId normalised as the route does (a 400 is
+   * an answer too), then to the customer's object, which erases every interaction it holds.
+   */
+  private erase(c: number): void {
+    const raw = this.scenario.customers[c % this.scenario.customers.length]!;
+    const entry: CallLog = { op: "erase", seq: ++this.seq, who: raw, done: false, acked: false };
+    this.calls.push(entry);
+    let customerId: string;
+    try {
+      customerId = normaliseCustomerRequest({ customerId: raw }).customerId;
+    } catch (err) {
+      this.counters.erasuresInvalid += 1;
+      entry.done = entry.acked = true;
+      entry.outcome = { kind: "invalid" };
+      this.log(`erase (call ${entry.seq}) for ${JSON.stringify(raw)} refused: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    entry.who = customerId;
+    this.log(`erase (call ${entry.seq}) for ${JSON.stringify(raw)}`);
+    this.indexRpc(customerId, "erase", (object) => object.erase(customerId, entry), { hung: () => false }).then(
+      (answer) => {
+        entry.done = entry.acked = true;
+        entry.outcome = answer;
+        this.log(`erase (call ${entry.seq}) answered erased ${answer.erased}, cancelled [${answer.cancelled.map((id) => this.label(id)).join(", ")}], unconfirmed [${answer.cancelUnconfirmed.map((id) => this.label(id)).join(", ")}]`);
+        this.checkErasureAnswer(entry, answer);
+      },
+      (err: unknown) => {
+        entry.done = true;
+        this.log(`erase (call ${entry.seq}) failed: ${err instanceof Error ? err.name : String(err)}`);
       },
     );
   }
@@ -1057,6 +1249,7 @@ export class World {
   private refused(slot: Slot, copy: Copy, reason: string | undefined): void {
     this.counters.claimsRefused += 1;
     if (this.cancelSucceeded(slot.id)) this.counters.claimsRefusedAfterCancelAck += 1;
+    if (this.erasureCancelled(slot.id)) this.counters.claimsRefusedAfterErasure += 1;
     copy.vetoed = true;
     if (this.spec.withdrawOnRefusal && reason !== undefined && WITHDRAW.has(reason) && copy.state === "queued") {
       copy.state = "cancelled";
@@ -1076,17 +1269,76 @@ export class World {
 
   // ---- checks ------------------------------------------------------------------------------
 
+  /** A cancel answered success (done, or 202 cancelling), or an erasure answered it cancelled. */
   cancelSucceeded(id: string): boolean {
-    return this.calls.some((c) => c.op === "cancel" && c.who === id && c.acked && (c.outcome?.kind === "done" || c.outcome?.kind === "cancelling"));
+    return this.calls.some(
+      (c) =>
+        c.acked &&
+        ((c.op === "cancel" && c.who === id && (c.outcome?.kind === "done" || c.outcome?.kind === "cancelling")) || (c.op === "erase" && c.outcome?.cancelled?.includes(id) === true)),
+    );
   }
 
-  /** (c) an interaction answered to a customer belongs to that customer, and to no other. */
+  private erasureCancelled(id: string): boolean {
+    return this.calls.some((c) => c.op === "erase" && c.acked && c.outcome?.cancelled?.includes(id) === true);
+  }
+
+  /**
+   * An erasure's answer reached Diyalog:
+   * (b) no interaction it answered cancelled is with an agent, and none it found active still is
+   *     (it cancels the customer's active call as a DELETE does);
+   * (m) every interaction it reached is marked erased (until purged).
+   */
+  private checkErasureAnswer(entry: CallLog, answer: ErasureAnswer): void {
+    for (const id of answer.cancelled) {
+      for (const a of this.assignments) if (a.id === id) this.violations.push(`(b) ${this.label(id)}: erasure (call ${entry.seq}) answered it cancelled although agent ${a.agent} got the call`);
+    }
+    for (const id of entry.activeWhenReached ?? []) {
+      const state = this.byId.get(id)?.storage.record?.state;
+      if (state !== undefined && ACTIVE.has(state)) this.violations.push(`(b) ${this.label(id)}: erasure (call ${entry.seq}) answered while the call it found waiting is still ${state}`);
+    }
+    for (const id of entry.covered ?? []) {
+      const ix = this.byId.get(id)?.storage.record;
+      if (!ix) continue;
+      if (ix.erased !== true) this.violations.push(`(m) ${this.label(id)}: erasure (call ${entry.seq}) answered but the record is not marked erased`);
+      else if (personalFields(ix).length > 0) this.counters.erasedDataKeptPastAnswer += 1;
+    }
+  }
+
+  /**
+   * Checked at every write of a record:
+   * (m) an erased record that no create may be resent from holds no personal data (customerId "",
+   *     no attribute values, no identityNumber or its mask, no upstream free text on the timeline);
+   *     no record that no create may be resent from holds identityNumber;
+   * (o) one active call per customer: at most one of the customer's stored records is active.
+   */
+  private checkStored(slot: Slot, ix: Interaction): void {
+    const resendable = mayResend(ix);
+    if (!resendable && ix.identityNumber !== undefined) this.violations.push(`(m) #${slot.n}: identityNumber stored in ${ix.state} although no create may be resent`);
+    if (!resendable && ix.identityNumber === undefined) this.counters.identityDropped += 1;
+    if (ix.erased) {
+      const held = personalFields(ix);
+      if (!resendable && held.length > 0) this.violations.push(`(m) #${slot.n}: erased record stored in ${ix.state} with ${held.join(", ")} although no create may be resent`);
+      if (held.length === 0) this.counters.erasedRecordsStripped += 1;
+    }
+    if (slot.customer !== undefined && ACTIVE.has(ix.state)) {
+      const active = this.slots.filter((other) => other.customer === slot.customer && other.storage.record !== undefined && ACTIVE.has(other.storage.record.state));
+      if (active.length > 1) this.violations.push(`(o) customer ${JSON.stringify(slot.customer)}: ${active.map((other) => `#${other.n} ${other.storage.record!.state}`).join(", ")} active at once`);
+    }
+  }
+
+  /**
+   * (c) an interaction answered to a customer belongs to that customer, and to no other: it is in
+   * that customer's object, and its record (unless erased: customerId "") names that customer.
+   */
   private checkCreateAnswer(entry: CallLog): void {
     const id = entry.outcome?.interactionId;
     if (id === undefined) return;
     const slot = this.byId.get(id);
-    const owner = slot?.storage.record?.customerId;
+    const record = slot?.storage.record;
+    if (record?.erased) this.counters.createsAnsweredErased += 1;
+    const owner = record === undefined || (record.erased && record.customerId === "") ? slot?.customer : record.customerId;
     if (owner !== undefined && owner !== entry.who) this.violations.push(`(c) create (call ${entry.seq}) for ${JSON.stringify(entry.who)} answered ${this.label(id)}, which belongs to ${JSON.stringify(owner)}`);
+    if (slot?.customer !== undefined && slot.customer !== entry.who) this.violations.push(`(c) create (call ${entry.seq}) for ${JSON.stringify(entry.who)} answered ${this.label(id)}, held by the object of ${JSON.stringify(slot.customer)}`);
     for (const c of this.calls) {
       if (c.op === "create" && c.acked && c.outcome?.interactionId === id && c.who !== entry.who) {
         this.violations.push(`(c) customers ${JSON.stringify(c.who)} and ${JSON.stringify(entry.who)} were both answered ${this.label(id)}`);
@@ -1164,6 +1416,11 @@ export class World {
         }
       }
     }
+    // (m) at the end too: nothing personal left in an erased record no create may be resent from.
+    for (const slot of this.slots) {
+      const ix = slot.storage.record;
+      if (ix?.erased && !mayResend(ix) && personalFields(ix).length > 0) out.push(`(m) #${slot.n}: erased record ends ${ix.state} with ${personalFields(ix).join(", ")}`);
+    }
     for (const e of this.errors) out.push(`(x) unexpected error: ${e}`);
     return [...new Set(out)];
   }
@@ -1195,6 +1452,17 @@ export class World {
     }
     return out;
   }
+}
+
+/** The personal fields a stored record still holds. */
+function personalFields(ix: Interaction): string[] {
+  const held: string[] = [];
+  if (ix.customerId !== "") held.push("customerId");
+  if (Object.keys(ix.attributes).length > 0) held.push("attributes");
+  if (ix.identityNumber !== undefined) held.push("identityNumber");
+  if (ix.identityMask !== undefined) held.push("identityMask");
+  if (ix.timeline.some((entry) => entry.text !== undefined)) held.push("timeline text");
+  return held;
 }
 
 /** Lets chains of already-resolved promises run (the index's digest takes a few microtasks). */
