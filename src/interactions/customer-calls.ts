@@ -1,5 +1,22 @@
 import type { CreateInteraction } from "../diyalog/create-request";
 import type { CreateOutcome, Told } from "./interaction-core";
+import { ACTIVE, owesUpstream, type Interaction } from "./machine";
+
+/**
+ * Whether a stored record is the customer's latest rather than `latest` (the latest so far, in
+ * whatever order the records are read): the newest `createdAt`. Of records of one millisecond (a
+ * create right after a cancel, a failure or an erasure), the one that may still be the customer's
+ * call (active, or owing the upstream a cancel): at most one is, and a create never starts beside
+ * it, so it is the later one; where none is, any of them leads to a new call alike.
+ */
+export function isLater(record: Pick<Interaction, "createdAt" | "state" | "upstream">, latest: Pick<Interaction, "createdAt" | "state" | "upstream"> | undefined): boolean {
+  if (!latest || record.createdAt !== latest.createdAt) return !latest || record.createdAt > latest.createdAt;
+  return standing(record) > standing(latest);
+}
+
+function standing(ix: Pick<Interaction, "state" | "upstream">): number {
+  return ACTIVE.has(ix.state) ? 2 : owesUpstream(ix as Interaction) ? 1 : 0;
+}
 
 /** What `CustomerCalls` needs from the customer's object. */
 export interface CustomerHost {

@@ -3,8 +3,8 @@ import { objectConfig } from "../config";
 import { objectAdapter } from "../upstreams";
 import type { CreateInteraction } from "../diyalog/create-request";
 import { InteractionCore, type CancelOutcome, type ClaimOutcome, type CreateOutcome, type Host, type Told } from "./interaction-core";
-import { CustomerCalls } from "./customer-calls";
-import { ACTIVE, mayResend, type Interaction, type State } from "./machine";
+import { CustomerCalls, isLater } from "./customer-calls";
+import { mayResend, type Interaction, type State } from "./machine";
 import { newInteractionId } from "./stubs";
 import { metricSink } from "../observability/metrics";
 import { log } from "../observability/log";
@@ -229,9 +229,7 @@ export class CustomerInteractions extends DurableObject<Env> {
     const ids = new Set<string>();
     for (const [key, ix] of this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })) {
       ids.add(key.slice(RECORD.length));
-      // Two records of one millisecond (a create right after a cancel or an erasure): at most one is
-      // active, and it is the later one, since a create never starts beside an active call.
-      if (!latest || ix.createdAt > latest.createdAt || (ix.createdAt === latest.createdAt && ACTIVE.has(ix.state))) latest = ix;
+      if (isLater(ix, latest)) latest = ix;
     }
     this.latest = latest?.interactionId;
     return (this.ids = ids);

@@ -2,7 +2,7 @@ import { mulberry32 } from "../fakes/common";
 export { mulberry32 } from "../fakes/common";
 import type fc from "fast-check";
 import { InteractionCore, type CancelOutcome, type CoreSettings, type Host } from "../../src/interactions/interaction-core";
-import { CustomerCalls } from "../../src/interactions/customer-calls";
+import { CustomerCalls, isLater } from "../../src/interactions/customer-calls";
 import { ACTIVE, mayResend, TERMINAL, type Interaction, type State } from "../../src/interactions/machine";
 import { normaliseCreate, normaliseCustomerRequest } from "../../src/diyalog/create-request";
 import { assignmentOf, type Workitem } from "../../src/upstreams/genesys/workitem";
@@ -151,10 +151,10 @@ export interface Scenario {
   commands: Command[];
   faults: Fault[];
   /**
-   * How the customer object, reading its records after a restart, picks the latest among records
-   * created in the same millisecond: `creation` (the one created last, as if createdAt never tied),
-   * or `key` (the last in storage key order, as CustomerInteractions.stored() does: real ids end in
-   * random bits, so that is any of them). Unset: `creation`.
+   * The order in which the customer object, reading its records after a restart, meets records
+   * created in the same millisecond before `isLater` (the object's own rule) picks the latest:
+   * `creation` (the one created last comes last), or `key` (storage key order, as
+   * CustomerInteractions.stored() lists them: real ids end in random bits, so any order). Unset: `creation`.
    */
   latestTies?: "creation" | "key";
 }
@@ -458,7 +458,7 @@ export class World {
           let newest: Interaction | undefined;
           const listed = this.slots.filter((slot) => slot.customer === customerId && slot.storage.record !== undefined);
           if (this.scenario.latestTies === "key") listed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-          for (const slot of listed) if (!newest || slot.storage.record!.createdAt >= newest.createdAt) newest = slot.storage.record;
+          for (const slot of listed) if (isLater(slot.storage.record!, newest)) newest = slot.storage.record;
           latest = newest?.interactionId;
           known = true;
         }
