@@ -21,8 +21,8 @@ export function objectOf(interactionId: string): DurableObjectStub {
  * (its storage stays): the next request or alarm reads and decrypts the stored records again.
  */
 export function forgetMemory(instance: unknown): void {
-  const memory = instance as { cores: Map<string, unknown>; wants: Map<string, number>; opened: Map<string, unknown>; seals: Map<string, unknown>; armed: Set<string> } & Record<"opening" | "ids" | "latest" | "alarmAt", unknown>;
-  for (const map of [memory.cores, memory.wants, memory.opened, memory.seals, memory.armed]) map.clear();
+  const memory = instance as { cores: Map<string, unknown>; wants: Map<string, number>; opened: Map<string, unknown>; seals: Map<string, unknown> } & Record<"opening" | "ids" | "latest" | "alarmAt", unknown>;
+  for (const map of [memory.cores, memory.wants, memory.opened, memory.seals]) map.clear();
   memory.opening = memory.ids = memory.latest = memory.alarmAt = undefined;
 }
 

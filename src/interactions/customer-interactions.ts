@@ -78,8 +78,6 @@ export class CustomerInteractions extends DurableObject<Env> {
   private readonly cores = new Map<string, InteractionCore>();
   /** When each loaded core wants its next alarm. */
   private readonly wants = new Map<string, number>();
-  /** The interactions whose core has said when it wants its alarm (possibly none) in this instance. */
-  private readonly armed = new Set<string>();
   /** The stored alarm, as this instance last read or set it (null: none; undefined: not read yet). */
   private alarmAt: number | null | undefined;
   /** The stored records' ids and the latest of them (see `stored`); undefined: not read yet. */
@@ -199,7 +197,6 @@ export class CustomerInteractions extends DurableObject<Env> {
       setAlarm: (at) => this.want(interactionId, at),
       deleteAll: async () => {
         this.wants.delete(interactionId);
-        this.armed.delete(interactionId);
         this.cores.delete(interactionId);
         this.seals.delete(interactionId);
         const ids = this.stored();
@@ -235,22 +232,15 @@ export class CustomerInteractions extends DurableObject<Env> {
     return (this.ids = ids);
   }
 
-  /**
-   * A core wants its alarm at `at` (or none). Once every stored interaction's core has said when it
-   * wants one, the stored alarm is set to the earliest (later too: a call that is now queued does
-   * not wake the object at its dispatch fallback for nothing); before that it only moves earlier,
-   * since a core not heard from yet may want an earlier one.
-   */
+  /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
   private want(interactionId: string, at: number | undefined): void {
-    this.armed.add(interactionId);
     if (at === undefined) this.wants.delete(interactionId);
     else this.wants.set(interactionId, at);
-    let next = at;
-    const heardAll = [...this.stored()].every((id) => this.armed.has(id));
-    if (heardAll) for (const wanted of this.wants.values()) next = next === undefined || wanted < next ? wanted : next;
-    if (next !== undefined && (this.alarmAt == null || next < this.alarmAt || (heardAll && next !== this.alarmAt))) {
-      this.alarmAt = next;
-      void this.ctx.storage.setAlarm(next);
+    // (`ready` ran first: every way in awaits it; unknown would count as none, which is still safe
+    // for the wanting core but could move another core's earlier alarm later.)
+    if (at !== undefined && (this.alarmAt == null || at < this.alarmAt)) {
+      this.alarmAt = at;
+      void this.ctx.storage.setAlarm(at);
     }
   }
 

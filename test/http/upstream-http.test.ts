@@ -418,20 +418,6 @@ describe("create against the http upstream", () => {
   });
 });
 
-describe("the customer's object wakes only when a call needs it", () => {
-  it("once the call is queued, the stored alarm is the call's expiry, not the dispatch fallback set before the send", async () => {
-    const res = await create(customer("alarm"));
-    expect(res.status).toBe(200);
-    const id: string = res.body.result.interactionId;
-    const seen = await runInDurableObject(objectOf(id), async (instance, state) => ({
-      alarm: await state.storage.getAlarm(),
-      ix: await (instance as unknown as { get(id: string): Promise<{ state: string; expiresAt?: number } | null> }).get(id),
-    }));
-    expect(seen.ix?.state).toBe("queued");
-    expect(seen.alarm).toBe(seen.ix?.expiresAt);
-  });
-});
-
 describe("cancel against the http upstream", () => {
   it("cancel while queued → 200 cancelled, signed DELETE upstream; a later claim is vetoed", async () => {
     const res = await create(customer("cancel"));
