@@ -174,7 +174,7 @@ describe("an interaction's object under a broken Twilio configuration (issue 12,
       expect(stored.state).toBe("cancelling");
       expect(stored.upstream.copies).toEqual([{ id: ix.upstream.copies[0]!.id, cleanup: "pending" }]);
       // The claim veto holds: TaskRouter's assignment callback is refused.
-      expect(await object.claim(id, `WK${"f6".repeat(16)}`)).toEqual({ proceed: false, reason: "cancelling" });
+      expect(await object.claim(id, `WK${"f6".repeat(16)}`)).toMatchObject({ proceed: false, reason: "cancelling" });
       // The cancel is retried by an alarm, which runs and keeps it.
       expect(alarms.at(-1)).toBeGreaterThan(0);
       await object.alarm();

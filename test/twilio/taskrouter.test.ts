@@ -616,7 +616,7 @@ describe("assignment callback: what an operator sees at LOG_LEVEL=warn (issue 17
     const seen = await observed(await forged(params, { token: "another-auth-token-entirely-0000" }));
     expect(seen.status).toBe(401);
     expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "authentication failed", route: ASSIGNMENT, reason: "invalid_twilio_signature" }));
-    expect(blobsOf(seen.points, "signature_failed")).toEqual([["signature_failed", "invalid_twilio_signature", "", "", ""]]);
+    expect(blobsOf(seen.points, "signature_failed")).toEqual([["signature_failed", "invalid_twilio_signature", "", "", "", ""]]);
   });
 
   it("an offer for a cancelled call: rejected, warn line with interactionId and reason, `claim_refused` counted", async () => {
@@ -625,8 +625,8 @@ describe("assignment callback: what an operator sees at LOG_LEVEL=warn (issue 17
     const params = callbackParams(t.sid, { interactionId: id });
     const seen = await observed(await forged(params));
     expect(JSON.parse(seen.text)).toEqual({ instruction: "reject" });
-    expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, reason: "cancelled" }));
-    expect(blobsOf(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", ""]]);
+    expect(seen.warns).toContainEqual(expect.objectContaining({ msg: "claim refused", interactionId: id, customerRef: expect.stringMatching(/^[\w-]{16}$/), reason: "cancelled" }));
+    expect(blobsOf(seen.points, "claim_refused")).toEqual([["claim_refused", "cancelled", "", "", "", expect.stringMatching(/^[\w-]{16}$/)]]);
   });
 });
 

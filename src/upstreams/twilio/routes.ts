@@ -108,8 +108,9 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
   if (!TASK_SID.test(taskSid) || !RESERVATION_SID.test(reservationSid)) return instruction({ instruction: "reject" });
   const tasks = taskClient(twilio);
   // A withdrawal that fails is logged like any failed upstream call.
+  let customerRef: string | undefined;
   const withdrawn = (r: { kind: string; status?: number }) => {
-    if (r.kind === "retry") log("warn", "upstream cancel", { interactionId, outcome: "retry", upstreamStatus: r.status });
+    if (r.kind === "retry") log("warn", "upstream cancel", { interactionId, customerRef, outcome: "retry", upstreamStatus: r.status });
   };
   const withdraw = () => background(c, tasks.cancel(taskSid, AbortSignal.timeout(config.upstreamTimeoutMs)).then(withdrawn));
 
@@ -120,11 +121,13 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
     withdraw();
     return instruction({ instruction: "reject" });
   }
+  customerRef = ix.customerRef;
+  c.set("told", { customerRef });
   const followed = upstreamId(ix);
   if (followed !== undefined && followed !== taskSid) {
     // A Task carrying this interactionId that is not the one the proxy follows (a second copy from a
     // create retried after a lost answer): never granted, and cancelled so nobody takes it by hand.
-    log("warn", "assignment callback for a Task the interaction does not follow; rejected", { requestId: c.get("requestId"), interactionId });
+    log("warn", "assignment callback for a Task the interaction does not follow; rejected", { requestId: c.get("requestId"), interactionId, customerRef });
     withdraw();
     return instruction({ instruction: "reject" });
   }
@@ -143,6 +146,7 @@ async function assignment(c: Context<AppEnv>): Promise<Response> {
       log("warn", "assignment callback for a reservation that is not pending; rejected", {
         requestId: c.get("requestId"),
         interactionId,
+        customerRef,
         reservation: reservation.kind === "status" ? reservation.status : reservation.kind,
       });
       return instruction({ instruction: "reject" });
