@@ -13,7 +13,9 @@
  * CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { encryptJson } from "../../src/security/personal-data";
+import { newInteractionId } from "../../src/interactions/stubs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { forgetMemory, latestInteractionOf as latestOf, objectOf, settle as settleObject, unknownInteractionId } from "../objects";
 import { customerStub } from "../../src/interactions/stubs";
@@ -1184,6 +1186,51 @@ describe("review: erasure while the create may still be resent", () => {
     }
     expect(created!.body.result.interactionId).toBe(id);
     expect(created!.body.success).toBe(false);
+  });
+});
+
+describe("review: a record whose key is no longer configured", () => {
+  // Defect (SECURITY.md: "a value whose key is gone, or that was altered, reads as unreadable, never as
+  // something else"): CustomerInteractions.unseal turns an unreadable record into customerId "" and
+  // attributes {}, and a dispatch resumed from it (an alarm after a restart, the create's answer not
+  // yet learnt) sends exactly that to the upstream as the call's create: a call with no customer
+  // and no routing attributes. With a repeat of an earlier send under the same Idempotency-Key or
+  // ClientToken, an upstream that compares bodies refuses it as a mismatch, which the proxy may then
+  // believe as "the upstream holds nothing" (no veto: after REPEAT_REFUSALS_BELIEVED refusals).
+  it.fails("a dispatch resumed after the key was dropped sends no blank create upstream", async () => {
+    const A = key32();
+    const customerId = customer("rv-blank");
+    const stub = await customerStub(env, customerId);
+    const id = newInteractionId(stub.id.toString());
+    const now = Date.now();
+    const sealed = await encryptJson([A], [customerId, { TRX: "Diyalog", PrimaryProjectManagerId: "123456" }], `${id}/data`);
+    await runInDurableObject(stub, async (instance, state) => {
+      state.storage.kv.put(`ix:${id}`, {
+        interactionId: id,
+        state: "dispatching",
+        version: 2,
+        createdAt: now,
+        dispatchDeadline: now + CREATE_DEADLINE_MS,
+        sendingUntil: now - 1,
+        upstream: { adapter: "http", copies: [], sent: true },
+        timeline: [
+          { at: new Date(now).toISOString(), state: "received", detail: "create accepted from Diyalog" },
+          { at: new Date(now).toISOString(), state: "dispatching", detail: "sending to upstream" },
+        ],
+        sealed,
+      });
+      await state.storage.setAlarm(now);
+      // Restarted with PERSONAL_DATA_KEYS no longer holding A.
+      (instance as unknown as { keys: string[] }).keys = [key32()];
+      forgetMemory(instance);
+    });
+    try {
+      await runDurableObjectAlarm(stub);
+      await vi.waitFor(async () => expect((await recordsOf(id)).length).toBeGreaterThan(0), WAIT);
+      expect((await recordsOf(id))[0]!.body.customerId).not.toBe("");
+    } finally {
+      await cancel(id);
+    }
   });
 });
 
