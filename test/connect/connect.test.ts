@@ -11,7 +11,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { settle as settleObject } from "../objects";
+import { latestInteractionOf as latestOf, settle as settleObject } from "../objects";
 import { parseConfig, type Config } from "../../src/config";
 import { connectAdapter, TASK_NAME } from "../../src/upstreams/connect/adapter";
 import { MAX_ATTRIBUTE_BYTES, taskAttributes } from "../../src/upstreams/connect/attributes";
@@ -509,5 +509,71 @@ describe("polling DescribeContact while queued", () => {
     expect(res.status).toBe(200);
     expect(res.body.result.state).toBe("failed");
     expect((await requestsFor(contact.ContactId)).some((r) => r.op === "StopContact")).toBe(false);
+  });
+});
+
+describe("review: erasure on an upstream without a veto", () => {
+  const erase = (customerId: string) => proxy("/v1/customers/erase", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+  const lookup = (customerId: string) => proxy("/v1/customers/lookup", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+
+  it("while the create is still retried: never reported cancelled before Connect confirms; the customer's next tap gets no second call; the task ends without an agent and the data goes", async () => {
+    const c = customer("rv-erase-dispatching");
+    await setFaults({ rules: [{ op: "StartTaskContact", kind: "error", status: 500, type: "InternalServiceException", count: 3 }] });
+    const pending = create(c, { identityNumber: "12345678901", attachedData: { TRX: "trx-rv-connect" } });
+    const id = await latestOf(c, WAIT);
+    const answer = await erase(c);
+    expect(answer.status).toBe(200);
+    expect(answer.body.result.erased).toBe(1);
+    expect([...answer.body.result.cancelled, ...answer.body.result.cancelUnconfirmed]).toEqual([id]);
+    if (answer.body.result.cancelled.length > 0) {
+      // Reported cancelled only once Connect confirmed it (the retries may finish within the erasure's wait).
+      expect((await read(id)).body.result.state).toBe("cancelled");
+    } else {
+      // One active call per customer: while that cancel is unconfirmed, a re-tap dispatches nothing.
+      const retap = await create(c);
+      expect(retap.status).toBe(503);
+      expect(retap.body.result.interactionId).toBe(id);
+    }
+    await pending;
+    await settle(id, async () => expect((await read(id)).body.result.state).toBe("cancelled"));
+    const contacts = (await fakeState()).contacts.filter((x) => x.ClientToken === id);
+    for (const contact of contacts) {
+      expect(contact.agentId).toBeUndefined();
+      expect(contact.disconnectedAt).toBeDefined();
+    }
+    const found = (await lookup(c)).body.result.interactions;
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ customerId: null, identityNumber: null, attributes: {} });
+    expect(JSON.stringify(found)).not.toContain("trx-rv-connect");
+  });
+
+  // Defect (design §1: success:true means the queue accepted the call): as on the http upstream
+  // (test/http/upstream-http.test.ts, "review: erasure while the create may still be resent"), a create
+  // still retrying when an erasure cancels its call is answered 200 success:true (InteractionCore.createNow
+  // answers "created" for `cancelling`), here while the erasure itself reports that call's cancel as
+  // unconfirmed by Connect.
+  it.fails("a create whose call an erasure cancelled while Connect had not accepted it is not answered success:true", async () => {
+    const c = customer("rv-erase-create");
+    await setFaults({ rules: [{ op: "StartTaskContact", kind: "error", status: 500, type: "InternalServiceException", count: 3 }] });
+    const pending = create(c);
+    const id = await latestOf(c, WAIT);
+    const [created] = await Promise.all([pending, erase(c)]);
+    await settle(id, async () => expect((await read(id)).body.result.state).toBe("cancelled"));
+    expect(created.body.result.interactionId).toBe(id);
+    expect(created.body.success).toBe(false);
+  });
+
+  it("while queued, an agent accepting right before StopContact: the erasure does not report the call cancelled", async () => {
+    const c = customer("rv-erase-race");
+    const created = await create(c);
+    expect(created.status).toBe(200);
+    const id: string = created.body.result.interactionId;
+    await setFaults({ agentBeforeStop: "agent-race" });
+    const answer = await erase(c);
+    expect(answer.body.result).toMatchObject({ erased: 1, cancelled: [] });
+    const contact = await contactOf(id);
+    expect(contact.agentId).toBe("agent-race");
+    // (the documented window: the stop ended the task under that agent; the proxy says so, never "cancelled")
+    expect((await read(id)).body.result).toMatchObject({ state: "assigned", customerId: null });
   });
 });

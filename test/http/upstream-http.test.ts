@@ -13,7 +13,9 @@
  * CREATE_DEADLINE_MS=3000.
  */
 import { env, exports } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { encryptJson } from "../../src/security/personal-data";
+import { newInteractionId } from "../../src/interactions/stubs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { forgetMemory, latestInteractionOf as latestOf, objectOf, settle as settleObject, unknownInteractionId } from "../objects";
 import { customerStub } from "../../src/interactions/stubs";
@@ -1126,6 +1128,148 @@ describe("personal data (design §6)", () => {
     expect(next).not.toBe(id);
     expect((await read(next)).body.result.customerId).toBe(masked(p.customerId));
     expect((await cancel(next)).status).toBe(200);
+  });
+});
+
+describe("review: erasure while the create may still be resent", () => {
+  const lookup = (customerId: string) => proxy("/v1/customers/lookup", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+  const erase = (customerId: string) => proxy("/v1/customers/erase", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+
+  // Defect (design §6 "Afterwards a lookup returns no personal data for that customer"; README: "a lookup
+  // afterwards shows customerId: null, no identityNumber, no attribute values"): while the erased call's
+  // create may still be sent again (`mayResend`: the upstream has not accepted it yet), `minimised` keeps
+  // the personal fields in memory (rightly, for the resend), and `interactionView` (src/interactions/view.ts)
+  // shows them as for any call: the masked customerId and identityNumber and the VISIBLE_ATTRIBUTES values
+  // in clear, for as long as the upstream stays unreachable.
+  it.fails("a lookup right after erasure shows no personal data, even while the upstream has not accepted the call yet", async () => {
+    const c = customer("rv-erase-resend");
+    const trx = `trx-${crypto.randomUUID().slice(0, 8)}`;
+    await setFaults({ error503: 1 });
+    const pending = create(c, { identityNumber: "98765432109", attachedData: { TRX: trx, Name: "Ayşe Yılmaz" } });
+    const id = await latestInteractionOf(c);
+    try {
+      await vi.waitFor(() => expect(createAttempts(id).length).toBeGreaterThanOrEqual(1), WAIT);
+      const answer = await erase(c);
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body.result).toMatchObject({ erased: 1, cancelled: [id] });
+      const found = await lookup(c);
+      expect(found.text).not.toContain(trx);
+      expect(found.body.result.interactions[0]).toMatchObject({ customerId: null, identityNumber: null, attributes: {} });
+    } finally {
+      await setFaults({});
+      await pending;
+      await settle(id, async () => expect((await read(id)).body.result.state).toBe("cancelled"));
+    }
+  });
+
+  // Defect (design §1: "success:true means the upstream queue has accepted the interaction (state
+  // queued)"): a create still waiting for the upstream when an erasure of the same customer cancels its
+  // call is answered 200 success:true with that interactionId. InteractionCore.createNow waits until the
+  // record leaves received/dispatching and answers "created" for any state but failed/expired, here
+  // `cancelling`; the route turns "created" into success. Diyalog then shows the customer waiting in a
+  // queue that holds nothing for them. (Before erasure, nothing could cancel a call whose create had
+  // not answered yet, except a DELETE of an id learnt from a lookup, which has the same effect.)
+  it.fails("a create whose call an erasure cancelled before the upstream accepted it is not answered success:true", async () => {
+    const c = customer("rv-erase-create");
+    await setFaults({ delayMs: 300 });
+    const pending = create(c, { attachedData: { TRX: "Diyalog" } });
+    const id = await latestInteractionOf(c);
+    let created: Answer | undefined;
+    try {
+      await vi.waitFor(() => expect(createAttempts(id).length).toBeGreaterThanOrEqual(1), WAIT);
+      expect((await erase(c)).body.result.erased).toBe(1);
+      created = await pending;
+    } finally {
+      await setFaults({});
+      await pending.catch(() => undefined);
+      await settle(id, async () => expect((await read(id)).body.result.state).toBe("cancelled"));
+    }
+    expect(created!.body.result.interactionId).toBe(id);
+    expect(created!.body.success).toBe(false);
+  });
+});
+
+describe("review: a record whose key is no longer configured", () => {
+  // Defect (SECURITY.md: "a value whose key is gone, or that was altered, reads as unreadable, never as
+  // something else"): CustomerInteractions.unseal turns an unreadable record into customerId "" and
+  // attributes {}, and a dispatch resumed from it (an alarm after a restart, the create's answer not
+  // yet learnt) sends exactly that to the upstream as the call's create: a call with no customer
+  // and no routing attributes. With a repeat of an earlier send under the same Idempotency-Key or
+  // ClientToken, an upstream that compares bodies refuses it as a mismatch, which the proxy may then
+  // believe as "the upstream holds nothing" (no veto: after REPEAT_REFUSALS_BELIEVED refusals).
+  it.fails("a dispatch resumed after the key was dropped sends no blank create upstream", async () => {
+    const A = key32();
+    const customerId = customer("rv-blank");
+    const stub = await customerStub(env, customerId);
+    const id = newInteractionId(stub.id.toString());
+    const now = Date.now();
+    const sealed = await encryptJson([A], [customerId, { TRX: "Diyalog", PrimaryProjectManagerId: "123456" }], `${id}/data`);
+    await runInDurableObject(stub, async (instance, state) => {
+      state.storage.kv.put(`ix:${id}`, {
+        interactionId: id,
+        state: "dispatching",
+        version: 2,
+        createdAt: now,
+        dispatchDeadline: now + CREATE_DEADLINE_MS,
+        sendingUntil: now - 1,
+        upstream: { adapter: "http", copies: [], sent: true },
+        timeline: [
+          { at: new Date(now).toISOString(), state: "received", detail: "create accepted from Diyalog" },
+          { at: new Date(now).toISOString(), state: "dispatching", detail: "sending to upstream" },
+        ],
+        sealed,
+      });
+      await state.storage.setAlarm(now);
+      // Restarted with PERSONAL_DATA_KEYS no longer holding A.
+      (instance as unknown as { keys: string[] }).keys = [key32()];
+      forgetMemory(instance);
+    });
+    try {
+      await runDurableObjectAlarm(stub);
+      await vi.waitFor(async () => expect((await recordsOf(id)).length).toBeGreaterThan(0), WAIT);
+      expect((await recordsOf(id))[0]!.body.customerId).not.toBe("");
+    } finally {
+      await cancel(id);
+    }
+  });
+});
+
+describe("review: erasure of a call whose key is no longer configured", () => {
+  const erase = (customerId: string) => proxy("/v1/customers/erase", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+  const lookup = (customerId: string) => proxy("/v1/customers/lookup", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });
+  const useKeys = async (customerId: string, keys: string[]) =>
+    runInDurableObject(await customerStub(env, customerId), (instance) => {
+      (instance as unknown as { keys: string[] }).keys = keys;
+      forgetMemory(instance);
+    });
+  const storedRecord = (id: string) => runInDurableObject(objectOf(id), (_instance, state) => state.storage.kv.get<Record<string, unknown>>(`ix:${id}`));
+
+  // Defect (SECURITY.md, Erasure: "customerId, attribute values, identityNumber, its masked form and
+  // timeline texts are deleted from storage"): for a record that reads as customerId "" because its key is
+  // gone, `minimised` (src/interactions/machine.ts) returns early (`ix.identityNumber === undefined &&
+  // !(ix.erased && ix.customerId !== "")`), so the erasure strips neither `identityMask` nor the timeline's
+  // encrypted `text`. The masked identityNumber stays in clear and every read of the erased call shows it;
+  // the upstream's free text stays under the missing key, and reads show it again once that key is back
+  // (which the code supports on purpose: "the key may come back").
+  it.fails("erasing a call sealed under a dropped key deletes its masked identityNumber and its upstream free text", async () => {
+    const A = key32();
+    const c = customer("rv-erase-dropped");
+    const reason = `customer Ayşe Yılmaz hung up ${crypto.randomUUID()}`;
+    await useKeys(c, [A]);
+    const first = await create(c, { identityNumber: "98765432109" });
+    expect(first.status).toBe(200);
+    const id = first.body.result.interactionId as string;
+    expect((await event(id, { type: "abandoned", reason })).status).toBe(200);
+    expect((await storedRecord(id))?.identityMask).toBe("*********09");
+    await useKeys(c, [key32()]); // A dropped
+    expect((await erase(c)).body.result.erased).toBe(1);
+    const record = await storedRecord(id);
+    const view = (await read(id)).body.result;
+    await useKeys(c, [A]); // A back
+    const again = (await lookup(c)).body.result.interactions;
+    expect(record).not.toHaveProperty("identityMask");
+    expect(view.identityNumber).toBeNull();
+    expect(JSON.stringify(again)).not.toContain(reason);
   });
 });
 

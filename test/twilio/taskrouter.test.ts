@@ -808,3 +808,27 @@ describe("adapter classification (direct calls against the fake)", () => {
     expect(await tasksOf(fresh.interactionId)).toHaveLength(1);
   });
 });
+
+describe("review: customerRef on the assignment callback's own log lines", () => {
+  // Defect (design §6: "Every log line and metric about an interaction carries customerRef"): the Twilio
+  // assignment route (src/upstreams/twilio/routes.ts) writes its own warn lines about an interaction
+  // ("assignment callback for a reservation that is not pending; rejected", "… for a Task the
+  // interaction does not follow; rejected", and a failed withdrawal's "upstream cancel") with the
+  // interactionId but without the customer's reference, although it has just read the interaction.
+  it.fails("a rejected stale reservation's warn line carries the customer's reference", async () => {
+    const { id, task: t } = await queued("review-ref");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const captured = (await control("reserve", { taskSid: t.sid, workerSid: workerSid() })) as CallbackDelivery;
+      await control("timeout", { reservationSid: captured.reservationSid });
+      expect((await post(captured)).instruction).toBe("reject");
+      const lines = warn.mock.calls.map((args) => JSON.parse(String(args[0])) as Record<string, unknown>);
+      const line = lines.find((l) => l.interactionId === id && String(l.msg).startsWith("assignment callback"));
+      expect(line).toBeDefined();
+      expect(line!.customerRef).toEqual(expect.any(String));
+    } finally {
+      warn.mockRestore();
+      await cancel(id);
+    }
+  });
+});
