@@ -73,6 +73,10 @@ async function createHandler(c: Context<AppEnv>) {
         : failure(503, "upstream_unavailable", "the call center's queue did not accept the interaction in time", {
             interactionId: outcome.interactionId,
           });
+    case "cancelled":
+      return failure(409, "cancelled", "the interaction was cancelled (by a DELETE or an erasure) before the call center's queue accepted it", {
+        interactionId: outcome.interactionId,
+      });
     case "inactive":
       throw new Error("a new interaction was reported inactive");
   }

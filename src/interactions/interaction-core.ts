@@ -44,6 +44,8 @@ export type CreateOutcome =
    * veto waits for its cancel to be confirmed (it is still the customer's call: nothing new is sent).
    */
   | { kind: "failed"; interactionId: string; code: "upstream_rejected" | "upstream_unavailable" }
+  /** Cancelled (by Diyalog's DELETE or an erasure) before it was answered: not accepted for the customer. */
+  | { kind: "cancelled"; interactionId: string }
   /** The id is no longer the customer's active call (cancelled, terminal, purged, or unknown). */
   | { kind: "inactive" };
 
@@ -422,6 +424,7 @@ export class InteractionCore {
     if (now.state === "failed" || now.state === "expired") {
       return { kind: "failed", interactionId: now.interactionId, code: now.failure ?? "upstream_unavailable" };
     }
+    if (now.state === "cancelling" || now.state === "cancelled") return { kind: "cancelled", interactionId: now.interactionId };
     return { kind: "created", interactionId: now.interactionId, state: now.state };
   }
 

