@@ -23,7 +23,7 @@ import { join } from "node:path";
 import { startWorker, type DevWorker } from "./lib/processes.ts";
 
 const API_KEY = `e2e-pd-key-${randomUUID()}`;
-const DEVELOPMENT_CUSTOMER_REF_KEY = "diyalog-dev-customer-ref"; // src/security/customer-ref.ts
+const DEVELOPMENT_CUSTOMER_REF_KEY = "ZGl5YWxvZy1kZXYtY3VzdG9tZXItcmVmLWtleS0zMmI="; // src/security/customer-ref.ts
 const LIMIT_MS = 60_000;
 const startedAt = Date.now();
 const problems: string[] = [];
@@ -51,7 +51,8 @@ async function api(worker: DevWorker, method: string, path: string, body?: unkno
 }
 
 const masked = (v: string) => "*".repeat(v.length - 2) + v.slice(-2);
-const customerRef = (key: string, customerId: string) => createHmac("sha256", key).update(customerId, "utf8").digest("base64url").slice(0, 16);
+/** design §6: the HMAC key is CUSTOMER_REF_KEY's 32 bytes (standard base64). */
+const customerRef = (key: string, customerId: string) => createHmac("sha256", Buffer.from(key, "base64")).update(customerId, "utf8").digest("base64url").slice(0, 16);
 
 /** A customer whose every personal value is distinctive. */
 function person(run: string, n: number) {

@@ -1,4 +1,4 @@
-import { encodeBase64 } from "./webhook-signature";
+import { decodeBase64, encodeBase64 } from "./webhook-signature";
 
 /**
  * The customer's reference: a keyed digest (HMAC-SHA256) of the customerId under `CUSTOMER_REF_KEY`,
@@ -6,8 +6,8 @@ import { encodeBase64 } from "./webhook-signature";
  * names the customer's Durable Object; `customerRef` is a short form for logs and support.
  */
 
-/** Used when `CUSTOMER_REF_KEY` is unset: development only (production sets its own key). */
-export const DEVELOPMENT_CUSTOMER_REF_KEY = "diyalog-dev-customer-ref";
+/** Used when `CUSTOMER_REF_KEY` is unset: development only (production sets its own key). Public. */
+export const DEVELOPMENT_CUSTOMER_REF_KEY = "ZGl5YWxvZy1kZXYtY3VzdG9tZXItcmVmLWtleS0zMmI=";
 
 const encoder = new TextEncoder();
 
@@ -19,7 +19,8 @@ let cached: { raw: string; key: CryptoKey } | undefined;
 
 async function customerRefKey(raw: string): Promise<CryptoKey> {
   if (cached?.raw === raw) return cached.key;
-  const key = await crypto.subtle.importKey("raw", encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  // The key is 32 bytes in standard base64 (design §6; the configuration refuses anything else).
+  const key = await crypto.subtle.importKey("raw", decodeBase64(raw) ?? encoder.encode(raw), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   cached = { raw, key };
   return key;
 }
@@ -30,9 +31,9 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 /**
- * HMAC-SHA256 of the customerId under `CUSTOMER_REF_KEY` (the env text without surrounding
- * whitespace, as the configuration reads it: a key re-entered with a line break names the same
- * objects), base64url (43 characters).
+ * HMAC-SHA256 of the customerId's UTF-8 bytes under `CUSTOMER_REF_KEY` (its 32 bytes, decoded from
+ * the env text without surrounding whitespace, as the configuration reads it: a key re-entered with
+ * a line break names the same objects), base64url without padding (43 characters).
  */
 export async function customerDigest(env: { CUSTOMER_REF_KEY?: string }, customerId: string): Promise<string> {
   const raw = env.CUSTOMER_REF_KEY?.trim() || DEVELOPMENT_CUSTOMER_REF_KEY;

@@ -60,7 +60,9 @@ export function jsonLines(printed: string): Record<string, unknown>[] {
 /** base64url(HMAC-SHA256(key, customerId)), first 16 characters: the customerRef, computed independently of src. */
 export async function expectedRef(key: string, customerId: string): Promise<string> {
   const enc = new TextEncoder();
-  const hmac = await crypto.subtle.importKey("raw", enc.encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  // design §6: CUSTOMER_REF_KEY is 32 bytes in standard base64; the HMAC key is those bytes.
+  const bytes = Uint8Array.from(atob(key), (c) => c.charCodeAt(0));
+  const hmac = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, enc.encode(customerId)));
   return btoa(String.fromCharCode(...mac)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "").slice(0, 16);
 }

@@ -2,11 +2,12 @@ import { describe, expect, it } from "vitest";
 import { customerDigest, customerRef, DEVELOPMENT_CUSTOMER_REF_KEY } from "../../src/security/customer-ref";
 
 describe("customer reference: a keyed digest of the customerId", () => {
-  it("is HMAC-SHA256 under CUSTOMER_REF_KEY, base64url without padding (RFC 4231-style known value)", async () => {
-    // HMAC-SHA256(key "key", "The quick brown fox jumps over the lazy dog") = f7bc83f4…2d1a3cd8.
-    const digest = await customerDigest({ CUSTOMER_REF_KEY: "key" }, "The quick brown fox jumps over the lazy dog");
-    expect(digest).toBe("97yD9DBThCSxMpjmqm-xQ-9NWaFJRhdZl0edvC0aPNg");
-    expect(await customerRef({ CUSTOMER_REF_KEY: "key" }, "The quick brown fox jumps over the lazy dog")).toBe(digest.slice(0, 16));
+  it("is HMAC-SHA256 under the bytes CUSTOMER_REF_KEY encodes (standard base64), base64url without padding (RFC 4231 test case 2)", async () => {
+    // RFC 4231 §4.3: key "Jefe" (base64 "SmVmZQ=="), data "what do ya want for nothing?" →
+    // HMAC-SHA256 5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843.
+    const digest = await customerDigest({ CUSTOMER_REF_KEY: "SmVmZQ==" }, "what do ya want for nothing?");
+    expect(digest).toBe("W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM");
+    expect(await customerRef({ CUSTOMER_REF_KEY: "SmVmZQ==" }, "what do ya want for nothing?")).toBe(digest.slice(0, 16));
   });
 
   it("depends on the key: another key, or none (the development key), gives another digest", async () => {
