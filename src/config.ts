@@ -197,7 +197,7 @@ const RULES = {
   /** DATA_JURISDICTION: where personal-data Durable Objects are created; unset = anywhere. */
   DATA_JURISDICTION: oneOf<DataJurisdiction, DataJurisdiction | undefined>(JURISDICTIONS, undefined),
   VISIBLE_ATTRIBUTES: visibleAttributes,
-  /** `production` refuses the simulator (explicit or by default) and ALLOW_UNAUTHENTICATED=true without DIYALOG_BASE_PATH. */
+  /** `production` refuses the simulator (explicit or by default), ALLOW_UNAUTHENTICATED=true without DIYALOG_BASE_PATH, and running without PERSONAL_DATA_KEYS and CUSTOMER_REF_KEY. */
   ENVIRONMENT: oneOf(["development", "staging", "production"], "development"),
 };
 
@@ -354,6 +354,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
       if (data.DIYALOG_BASE_PATH!.replace(/\//g, "").length < MIN_API_KEY_LENGTH) {
         problems.push(`DIYALOG_BASE_PATH: as the only credential, at least ${MIN_API_KEY_LENGTH} characters besides its slashes`);
       }
+    }
+    // Without them, records would be sealed, and customers named, under the public development keys.
+    if (data.PERSONAL_DATA_KEYS.length === 0 && data.CUSTOMER_REF_KEY.length === 0) {
+      problems.push("PERSONAL_DATA_KEYS: required when ENVIRONMENT=production (with CUSTOMER_REF_KEY)");
     }
     if (problems.length > 0) return { ok: false, problems };
   }

@@ -8,7 +8,7 @@ import { MIN_API_KEY_LENGTH, parseConfig } from "../../src/config";
  */
 
 const SECRET = `whsec_${btoa("s".repeat(32))}`;
-const PRODUCTION = { ENVIRONMENT: "production", UPSTREAM: "http", UPSTREAM_URL: "https://queue.bank.example/api", UPSTREAM_SIGNING_SECRET: SECRET, ALLOW_UNAUTHENTICATED: "true" };
+const PRODUCTION = { ENVIRONMENT: "production", UPSTREAM: "http", UPSTREAM_URL: "https://queue.bank.example/api", UPSTREAM_SIGNING_SECRET: SECRET, ALLOW_UNAUTHENTICATED: "true", PERSONAL_DATA_KEYS: btoa("k".repeat(32)), CUSTOMER_REF_KEY: btoa("r".repeat(32)) };
 
 describe("DIYALOG_BASE_PATH as the only credential", () => {
   it.each(["/d", "/diyalog", "/d/1234"])("production refuses the guessable prefix %s when it is the only credential", (path) => {

@@ -13,8 +13,13 @@ const SECRET = `whsec_${btoa("s".repeat(32))}`;
 
 /** `wrangler secret list --env production` output, as piped in. */
 const SECRET_LIST = `[
-  { "name": "DIYALOG_API_KEYS", "type": "secret_text" }
+  { "name": "DIYALOG_API_KEYS", "type": "secret_text" },
+  { "name": "PERSONAL_DATA_KEYS", "type": "secret_text" },
+  { "name": "CUSTOMER_REF_KEY", "type": "secret_text" }
 ]`;
+/** The personal-data secrets a production environment needs (README "Going live"). */
+const DATA_SECRETS = ["PERSONAL_DATA_KEYS", "CUSTOMER_REF_KEY"];
+const DATA_KEYS = { PERSONAL_DATA_KEYS: btoa("k".repeat(32)), CUSTOMER_REF_KEY: btoa("r".repeat(32)) };
 
 /** A sample production environment: the http upstream, one var mistyped, the signing secret never set. */
 const PRODUCTION_VARS = { ENVIRONMENT: "production", UPSTREAM: "http", UPSTREAM_URL: "http://queue.bank.example/api", QUEUE_TIMEOUT_SECONDS: "30m" };
@@ -30,19 +35,26 @@ describe("check-config over a sample production environment", () => {
 
   it("passes once the var is fixed and the secret is listed; secret values are not known, so not judged", () => {
     const vars = { ...PRODUCTION_VARS, UPSTREAM_URL: "https://queue.bank.example/api", QUEUE_TIMEOUT_SECONDS: "1800" };
-    const result = checkConfig(vars, { names: ["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET"] });
-    expect(result).toEqual({ ok: true, problems: [], unchecked: ["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET"] });
+    const result = checkConfig(vars, { names: ["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET", ...DATA_SECRETS] });
+    expect(result).toEqual({ ok: true, problems: [], unchecked: ["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET", ...DATA_SECRETS] });
     // The worker, given real values of that shape, agrees.
-    expect(parseConfig({ ...vars, DIYALOG_API_KEYS: LONG_KEY, UPSTREAM_SIGNING_SECRET: SECRET }).ok).toBe(true);
+    expect(parseConfig({ ...vars, DIYALOG_API_KEYS: LONG_KEY, UPSTREAM_SIGNING_SECRET: SECRET, ...DATA_KEYS }).ok).toBe(true);
+  });
+
+  it("production without the personal-data secrets is a problem (records would be sealed under the public development keys)", () => {
+    const vars = { ...PRODUCTION_VARS, UPSTREAM_URL: "https://queue.bank.example/api", QUEUE_TIMEOUT_SECONDS: "1800" };
+    const result = checkConfig(vars, { names: ["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET"] });
+    expect(result.problems).toEqual([expect.stringMatching(/^PERSONAL_DATA_KEYS: required when ENVIRONMENT=production/)]);
+    expect(parseConfig({ ...vars, ENVIRONMENT: "staging", DIYALOG_API_KEYS: LONG_KEY, UPSTREAM_SIGNING_SECRET: SECRET }).ok).toBe(true);
   });
 
   it("no DIYALOG_API_KEYS secret is a problem (the routes would answer 503 auth_not_configured)", () => {
-    const result = checkConfig({ ...PRODUCTION_VARS, UPSTREAM_URL: "https://queue.bank.example/api", QUEUE_TIMEOUT_SECONDS: "1800" }, { names: ["UPSTREAM_SIGNING_SECRET"] });
+    const result = checkConfig({ ...PRODUCTION_VARS, UPSTREAM_URL: "https://queue.bank.example/api", QUEUE_TIMEOUT_SECONDS: "1800" }, { names: ["UPSTREAM_SIGNING_SECRET", ...DATA_SECRETS] });
     expect(result.problems).toEqual([expect.stringMatching(/^DIYALOG_API_KEYS: missing/)]);
   });
 
   it("production without UPSTREAM (vars are not inherited from the top level) is refused, not run as the simulator", () => {
-    const result = checkConfig({ ENVIRONMENT: "production" }, { names: ["DIYALOG_API_KEYS"] });
+    const result = checkConfig({ ENVIRONMENT: "production" }, { names: ["DIYALOG_API_KEYS", ...DATA_SECRETS] });
     expect(result.problems).toEqual([expect.stringMatching(/^UPSTREAM: required when ENVIRONMENT=production/)]);
   });
 
@@ -64,14 +76,14 @@ describe("check-config with .dev.vars: values are checked in full", () => {
 
 describe("parseSecretList", () => {
   it("reads wrangler's JSON (after any banner) or one name a line", () => {
-    expect(parseSecretList(` ⛅️ wrangler 4.86.0\n${SECRET_LIST}`)).toEqual(["DIYALOG_API_KEYS"]);
+    expect(parseSecretList(` ⛅️ wrangler 4.86.0\n${SECRET_LIST}`)).toEqual(["DIYALOG_API_KEYS", ...DATA_SECRETS]);
     expect(parseSecretList("DIYALOG_API_KEYS\nUPSTREAM_SIGNING_SECRET\n")).toEqual(["DIYALOG_API_KEYS", "UPSTREAM_SIGNING_SECRET"]);
   });
 });
 
 describe("ENVIRONMENT=production in the worker's parser", () => {
   it("refuses the simulator, explicit or by default, and ALLOW_UNAUTHENTICATED=true", () => {
-    const base = { ENVIRONMENT: "production", DIYALOG_API_KEYS: LONG_KEY };
+    const base = { ENVIRONMENT: "production", DIYALOG_API_KEYS: LONG_KEY, ...DATA_KEYS };
     for (const env of [base, { ...base, UPSTREAM: "simulator" }]) {
       const result = parseConfig(env);
       expect(result.ok).toBe(false);
@@ -85,8 +97,8 @@ describe("ENVIRONMENT=production in the worker's parser", () => {
     expect(parseConfig({ ...base, ENVIRONMENT: "staging" }).ok).toBe(true);
     // The header-less mode: no key, ALLOW_UNAUTHENTICATED=true and the secret DIYALOG_BASE_PATH.
     const headerless = { ENVIRONMENT: "production", UPSTREAM: "http", UPSTREAM_URL: "https://q.example", ALLOW_UNAUTHENTICATED: "true" };
-    expect(parseConfig({ ...headerless, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_BASE_PATH: "/d/6f1c2b9e4d7a4f0e8c1b3a5d7e9f1a2b" }).ok).toBe(true);
-    expect(checkConfig(headerless, { names: ["UPSTREAM_SIGNING_SECRET", "DIYALOG_BASE_PATH"] })).toMatchObject({ ok: true, problems: [] });
+    expect(parseConfig({ ...headerless, UPSTREAM_SIGNING_SECRET: SECRET, DIYALOG_BASE_PATH: "/d/6f1c2b9e4d7a4f0e8c1b3a5d7e9f1a2b", ...DATA_KEYS }).ok).toBe(true);
+    expect(checkConfig(headerless, { names: ["UPSTREAM_SIGNING_SECRET", "DIYALOG_BASE_PATH", ...DATA_SECRETS] })).toMatchObject({ ok: true, problems: [] });
   });
 });
 
