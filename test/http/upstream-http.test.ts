@@ -17,6 +17,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { encryptJson } from "../../src/security/personal-data";
 import { newInteractionId } from "../../src/interactions/stubs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { captureConsole } from "../console-capture";
 import { forgetMemory, latestInteractionOf as latestOf, objectOf, settle as settleObject, unknownInteractionId } from "../objects";
 import { customerStub } from "../../src/interactions/stubs";
 import { DEVELOPMENT_CUSTOMER_REF_KEY } from "../../src/security/customer-ref";
@@ -890,14 +891,7 @@ describe("callbacks are bound to their target (design §2)", () => {
 
 describe("personal data (design §6)", () => {
   /** Console lines printed during a test (the file's fetch recorder stays untouched). */
-  let consoleSpies: MockInstance<(...args: unknown[]) => void>[] = [];
-  beforeEach(() => {
-    consoleSpies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
-  });
-  afterEach(() => {
-    for (const spy of consoleSpies) spy.mockRestore();
-  });
-  const printed = () => consoleSpies.flatMap((spy) => spy.mock.calls.map((args) => args.map(String).join(" "))).join("\n");
+  const printed = captureConsole();
 
   const masked = (value: string) => "*".repeat(value.length - 2) + value.slice(-2);
   const lookup = (customerId: string) => proxy("/v1/customers/lookup", { method: "POST", headers: API, body: JSON.stringify({ customerId }) });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { captureConsole } from "../console-capture";
 import { customerStub, simulatorStub } from "../../src/interactions/stubs";
 import { DEVELOPMENT_CUSTOMER_REF_KEY } from "../../src/security/customer-ref";
 import { authHeaders, call, cancel, cleanup, createOk, expectFailure, getInteraction, KEY, masked, randomDigits, track } from "./helpers";
@@ -14,15 +15,8 @@ import { expectedRef, expectNoneOf, jsonLines, plainDigests, storageOf } from ".
  * test/http/upstream-http.test.ts, "personal data (design §6)".)
  */
 
-let spies: MockInstance[] = [];
-beforeEach(() => {
-  spies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await cleanup();
-});
-const printed = () => spies.flatMap((spy) => spy.mock.calls.map((args) => args.map(String).join(" "))).join("\n");
+const printed = captureConsole();
+afterEach(cleanup);
 
 /** A customer whose every personal value is distinctive, some of it non-ASCII. */
 function person() {

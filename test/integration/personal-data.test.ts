@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { captureConsole } from "../console-capture";
 import { callWithEnv, cancel, cleanup, createOk, getInteraction, KEY, masked, sampleBody } from "./helpers";
 import { simulatorStub } from "../../src/interactions/stubs";
 
@@ -10,16 +11,8 @@ import { simulatorStub } from "../../src/interactions/stubs";
  * The http upstream, upstream errors and the purge are covered in test/privacy/personal-data.test.ts.
  */
 
-let spies: MockInstance[] = [];
-beforeEach(() => {
-  spies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await cleanup();
-});
-
-const printed = () => spies.flatMap((spy) => spy.mock.calls.map((args) => args.map(String).join(" "))).join("\n");
+const printed = captureConsole();
+afterEach(cleanup);
 
 /** Everything the simulator's Durable Object has stored, as one JSON text. */
 function simulatorStorage(): Promise<string> {

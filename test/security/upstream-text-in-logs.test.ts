@@ -3,19 +3,15 @@
  * timeline, never copied into the worker's log lines: the transition line names its cause as a code.
  */
 import { exports } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
+import { describe, expect, it } from "vitest";
+import { captureConsole } from "../console-capture";
 import { signedHeaders } from "../fakes/http-upstream";
 
 /** The security project's signing secret (vitest.config.ts). */
 const TEST_SIGNING_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const API = { authorization: "Bearer security-key-0123456789abcdefghijklmnopqrstuv", "content-type": "application/json" };
 
-let spies: MockInstance[] = [];
-beforeAll(() => {
-  spies = (["log", "info", "warn", "error", "debug"] as const).map((level) => vi.spyOn(console, level).mockImplementation(() => {}));
-});
-afterAll(() => vi.restoreAllMocks());
-const printed = () => spies.flatMap((spy) => spy.mock.calls.map((args) => args.map(String).join(" "))).join("\n");
+const printed = captureConsole("all");
 
 async function call(path: string, init: RequestInit) {
   const response = await exports.default.fetch(`http://proxy${path}`, init);
