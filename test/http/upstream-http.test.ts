@@ -16,7 +16,7 @@ import { env, exports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { encryptJson } from "../../src/security/personal-data";
 import { newInteractionId } from "../../src/interactions/stubs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { captureConsole } from "../console-capture";
 import { forgetMemory, latestInteractionOf as latestOf, objectOf, settle as settleObject, unknownInteractionId } from "../objects";
 import { customerStub } from "../../src/interactions/stubs";
