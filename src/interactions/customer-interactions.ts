@@ -53,9 +53,6 @@ type StoredRecord = Omit<Interaction, "customerId" | "attributes" | "identityNum
 /** The ciphertexts of an interaction's personal fields, made once (at create, or when loaded). */
 type Seals = { sealed?: string; sealedIdentity?: string };
 
-/** What a route logs about the interaction a request touched (never the customerId). */
-export type About = { customerRef?: string };
-
 /** An erasure's answer for the customer (design §6). */
 export interface Erasure {
   erased: number;
@@ -118,21 +115,19 @@ export class CustomerInteractions extends DurableObject<Env> {
   }
 
   private async open(): Promise<void> {
-    const records = [...this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })];
+    const records = this.list();
     await Promise.all(records.map(([key, record]) => this.unseal(key.slice(RECORD.length), record)));
-    const stored = this.stored().size ? await this.ctx.storage.getAlarm() : null;
+    const stored = records.length ? await this.ctx.storage.getAlarm() : null;
     if (this.alarmAt === undefined) this.alarmAt = stored;
   }
 
   /** Encrypts a new interaction's personal fields (kept in `seals` for every later store). */
-  private async seal(interactionId: string, input: Pick<Interaction, "customerId" | "attributes" | "identityNumber">): Promise<Seals> {
+  private async seal(interactionId: string, input: Pick<Interaction, "customerId" | "attributes" | "identityNumber">): Promise<void> {
     const [sealed, sealedIdentity] = await Promise.all([
       encryptJson(this.keys, [input.customerId, input.attributes], `${interactionId}/data`),
       input.identityNumber === undefined ? undefined : encryptText(this.keys, input.identityNumber, `${interactionId}/identity`),
     ]);
-    const seals: Seals = sealedIdentity === undefined ? { sealed } : { sealed, sealedIdentity };
-    this.seals.set(interactionId, seals);
-    return seals;
+    this.seals.set(interactionId, sealedIdentity === undefined ? { sealed } : { sealed, sealedIdentity });
   }
 
   /** A stored record as the core works with it, decrypted; an unreadable value reads as erased data, with a warning. */
@@ -221,15 +216,17 @@ export class CustomerInteractions extends DurableObject<Env> {
    * of its storage, so no request lists the records again.
    */
   private stored(): Set<string> {
-    if (this.ids) return this.ids;
+    return this.ids ?? (this.list(), this.ids!);
+  }
+
+  /** Lists the stored records (one `list`), noting their ids and the latest of them for `stored`. */
+  private list(): [string, StoredRecord][] {
+    const records = [...this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })];
     let latest: StoredRecord | undefined;
-    const ids = new Set<string>();
-    for (const [key, ix] of this.ctx.storage.kv.list<StoredRecord>({ prefix: RECORD })) {
-      ids.add(key.slice(RECORD.length));
-      if (isLater(ix, latest)) latest = ix;
-    }
+    for (const [, ix] of records) if (isLater(ix, latest)) latest = ix;
     this.latest = latest?.interactionId;
-    return (this.ids = ids);
+    this.ids = new Set(records.map(([key]) => key.slice(RECORD.length)));
+    return records;
   }
 
   /** A core wants its alarm at `at` (or none): the stored alarm moves only earlier here. */
