@@ -459,12 +459,17 @@ export function minimised(ix: Interaction): Interaction {
   if (ix.erased) {
     const kept = ix.customerId !== "" || ix.identityNumber !== undefined || ix.identityMask !== undefined || Object.keys(ix.attributes).length > 0;
     if (!kept && !ix.timeline.some((entry) => entry.text !== undefined)) return ix;
-    const { identityNumber: _identity, identityMask: _mask, ...rest } = ix;
-    return { ...rest, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
+    return withoutPersonalData(ix);
   }
   if (ix.identityNumber === undefined) return ix;
   const { identityNumber, ...rest } = ix;
   return { ...rest, identityMask: mask(identityNumber) };
+}
+
+/** The interaction without any personal field: what an erasure leaves (customerId ""). */
+export function withoutPersonalData(ix: Interaction): Interaction {
+  const { identityNumber: _identity, identityMask: _mask, ...rest } = ix;
+  return { ...rest, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
 }
 
 /** Whether something is still owed upstream for this interaction (cancels, or an id to learn). */

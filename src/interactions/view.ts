@@ -1,4 +1,4 @@
-import { upstreamId, type Interaction } from "./machine";
+import { upstreamId, withoutPersonalData, type Interaction } from "./machine";
 import { mask, minimisedAttributes } from "../security/personal-data";
 
 /**
@@ -8,7 +8,7 @@ import { mask, minimisedAttributes } from "../security/personal-data";
 export function interactionView(ix: Interaction, visibleAttributes: readonly string[]) {
   // Erased: nothing personal is shown, even while the fields are still held for a create that may
   // have to be sent again (see `minimised`).
-  if (ix.erased) ix = { ...ix, customerId: "", attributes: {}, timeline: ix.timeline.map(({ text: _text, ...entry }) => entry) };
+  if (ix.erased) ix = withoutPersonalData(ix);
   const upstream: Record<string, unknown> = { adapter: ix.upstream.adapter };
   // The call's own copy; duplicates an upstream made are cancelled and not shown.
   const id = upstreamId(ix);
@@ -23,7 +23,7 @@ export function interactionView(ix: Interaction, visibleAttributes: readonly str
     attributes: minimisedAttributes(ix.attributes, visibleAttributes),
     // null once erased (design §6)
     customerId: ix.customerId === "" ? null : mask(ix.customerId),
-    identityNumber: ix.erased ? null : ix.identityNumber === undefined ? (ix.identityMask ?? null) : mask(ix.identityNumber),
+    identityNumber: ix.identityNumber === undefined ? (ix.identityMask ?? null) : mask(ix.identityNumber),
     createdAt: new Date(ix.createdAt).toISOString(),
     timeline: ix.timeline,
   };
